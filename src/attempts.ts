@@ -1,0 +1,87 @@
+import { ExtractError } from "./errors.js";
+import type { ChatEngine, Usage } from "./engine/types.js";
+import { buildCorrectionMessages, buildMessages, buildTruncationMessages, type ChatMessage, type InputRecord } from "./prompt.js";
+import type { ObjectSchema } from "./schema/json-schema.js";
+import type { Settings } from "./options.js";
+import { validateReply, type ReplyFailure } from "./validate.js";
+
+/** Everything a row needs that is the same for every row of a run; built once per run. */
+export interface RunContext<S extends ObjectSchema = ObjectSchema> {
+  schema: S;
+  /** The system message, byte-identical for every row. */
+  systemPrompt: string;
+  engine: ChatEngine;
+  settings: Settings;
+}
+
+/** How one row ended, after all its attempts. */
+export type RowOutcome<T> = {
+  attempts: number;
+  /** Tokens of every attempt, failed ones included: what the row cost. */
+  usage: Usage;
+  /** True when the accepted reply needed a local JSON repair. */
+  repaired: boolean;
+} & ({ ok: true; data: T } | { ok: false; error: ExtractError });
+
+/**
+ * Asks the model for one record until a reply fits the schema or `maxAttempts` calls are spent.
+ * Cut-off replies are re-asked with a doubled output budget (up to `maxTokensCap`); unparseable
+ * or ill-shaped replies are re-asked with the reply and what was wrong with it; refusals and
+ * content-filter stops end the row at once. Transport errors end the row too: the engine has
+ * already retried them. Never throws, except for aborts of the whole run.
+ */
+export async function extractRecord<S extends ObjectSchema>(
+  context: RunContext<S>,
+  record: InputRecord,
+  signal?: AbortSignal,
+): Promise<RowOutcome<S["_output"]>> {
+  const { engine, schema, settings } = context;
+  const firstMessages = buildMessages(context.systemPrompt, record);
+  let messages: ChatMessage[] = firstMessages;
+  let maxTokens = settings.maxTokens;
+  const usage: Usage = { prompt_tokens: 0, completion_tokens: 0 };
+  let lastFailure: ReplyFailure | undefined;
+  let attempts = 0;
+
+  while (attempts < settings.maxAttempts) {
+    attempts++;
+    let reply;
+    try {
+      reply = await engine.complete({ messages, maxTokens, temperature: settings.temperature, signal });
+    } catch (error) {
+      const failure = error instanceof ExtractError ? error : new ExtractError("MODEL_ERROR", String(error), { cause: error });
+      failure.attempts = attempts;
+      return { ok: false, error: failure, attempts, usage, repaired: false };
+    }
+    usage.prompt_tokens += reply.usage.prompt_tokens;
+    usage.completion_tokens += reply.usage.completion_tokens;
+
+    const verdict = validateReply(reply, schema);
+    if (verdict.ok) return { ok: true, data: verdict.data, attempts, usage, repaired: verdict.repaired };
+    lastFailure = verdict;
+    if (verdict.code === "REFUSED" || verdict.code === "CONTENT_FILTERED") break;
+    if (verdict.code === "OUTPUT_TRUNCATED") {
+      lastFailure = { ...verdict, message: `The reply was cut off at the output limit of ${maxTokens} tokens.` };
+      maxTokens = Math.min(maxTokens * 2, settings.maxTokensCap);
+      messages = buildTruncationMessages(firstMessages);
+      continue;
+    }
+    messages = buildCorrectionMessages(firstMessages, reply.content ?? "", verdict.feedback);
+  }
+
+  const failure = lastFailure!;
+  const advice = ADVICE[failure.code];
+  const error = new ExtractError(
+    failure.code,
+    `${failure.message}${attempts > 1 ? ` (after ${attempts} attempts)` : ""}${advice ? ` ${advice}` : ""}`,
+    { attempts },
+  );
+  return { ok: false, error, attempts, usage, repaired: false };
+}
+
+/** What a user can do about each way a row's replies may fail. */
+const ADVICE: Partial<Record<ReplyFailure["code"], string>> = {
+  OUTPUT_TRUNCATED: "Raise --max-tokens / maxTokensCap, or make the schema's strings shorter.",
+  INVALID_JSON: "Try a model that follows JSON mode more reliably, or raise --max-attempts.",
+  SCHEMA_MISMATCH: "Check the field descriptions and allowed values, or raise --max-attempts.",
+};

@@ -1,0 +1,99 @@
+import { setMaxListeners } from "node:events";
+import pLimit from "p-limit";
+import { ExtractError } from "./errors.js";
+
+/** Rows in any form a caller may have them. */
+export type RowSource<T> = Iterable<T> | AsyncIterable<T>;
+
+/** Options of {@link runOrdered}. */
+export interface RunOrderedOptions {
+  /** Tasks running at once. */
+  concurrency: number;
+  /**
+   * Items pulled from the source but not yet yielded (running, queued, or finished and waiting
+   * for an earlier one). Bounds memory and reading: the source is not read past it.
+   * @default 4 x concurrency
+   */
+  window?: number;
+  /** Aborting it cancels running tasks (through the signal they get) and ends the iteration. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs `task` over a (possibly endless, possibly async) source with bounded concurrency and
+ * yields the results in input order. The source is read lazily, only as far as the window
+ * allows, so memory stays flat whatever its length; a slow item holds back output, not work,
+ * until the window is full.
+ *
+ * A task that rejects ends the run: the others are cancelled and the iteration throws that
+ * error. Tasks that can fail per item should return their failure as a value instead.
+ */
+export async function* runOrdered<T, R>(
+  source: RowSource<T>,
+  task: (item: T, index: number, signal: AbortSignal) => Promise<R>,
+  options: RunOrderedOptions,
+): AsyncGenerator<R, void, undefined> {
+  const limit = pLimit(options.concurrency);
+  const window = options.window ?? options.concurrency * 4;
+  const controller = new AbortController();
+  // Every in-flight call listens to this one signal; the default cap of 10 listeners would warn.
+  setMaxListeners(0, controller.signal);
+  const stop = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", stop, { once: true });
+  if (options.signal?.aborted) stop();
+
+  const iterator = toAsyncIterator(source);
+  const pending: Promise<R>[] = [];
+  let firstFailure: { error: unknown } | undefined;
+  const onFailure = (error: unknown) => {
+    firstFailure ??= { error };
+    controller.abort(error);
+  };
+  let nextIndex = 0;
+  let exhausted = false;
+
+  try {
+    for (;;) {
+      while (!exhausted && pending.length < window && !controller.signal.aborted) {
+        const next = await iterator.next();
+        if (next.done) {
+          exhausted = true;
+          break;
+        }
+        const index = nextIndex++;
+        const item = next.value;
+        const running = limit(() => {
+          controller.signal.throwIfAborted();
+          return task(item, index, controller.signal);
+        });
+        running.catch(onFailure);
+        pending.push(running);
+      }
+      if (firstFailure) throw firstFailure.error;
+      if (controller.signal.aborted) throw abortError(options.signal);
+      const head = pending.shift();
+      if (!head) return;
+      yield await head.catch((error: unknown) => {
+        throw firstFailure?.error ?? error;
+      });
+    }
+  } finally {
+    options.signal?.removeEventListener("abort", stop);
+    controller.abort();
+    limit.clearQueue();
+    if (!exhausted) await iterator.return?.();
+  }
+}
+
+function abortError(signal: AbortSignal | undefined): ExtractError {
+  return new ExtractError("ABORTED", "The run was aborted before every row was done.", { cause: signal?.reason });
+}
+
+function toAsyncIterator<T>(source: RowSource<T>): AsyncIterator<T> {
+  if (Symbol.asyncIterator in source) return source[Symbol.asyncIterator]();
+  const iterator = source[Symbol.iterator]();
+  return {
+    next: async () => iterator.next(),
+    return: async () => iterator.return?.() ?? { done: true, value: undefined },
+  };
+}

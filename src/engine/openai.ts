@@ -1,0 +1,137 @@
+import OpenAI from "openai";
+import { ExtractError, redactSecrets } from "../errors.js";
+import type { ChatEngine, CompletionReply, CompletionRequest } from "./types.js";
+
+/** Options of {@link createOpenAIEngine}. */
+export interface OpenAIEngineOptions {
+  model: string;
+  /** A ready `OpenAI` (or `AzureOpenAI`) client; when given, the connection options below are ignored. */
+  client?: OpenAI;
+  /** @default $OPENAI_API_KEY; a placeholder when only a base URL is set (local servers need none) */
+  apiKey?: string;
+  /** @default $OPENAI_BASE_URL, else OpenAI's API */
+  baseURL?: string;
+  /** Milliseconds to wait for one HTTP answer. */
+  timeout: number;
+  /** Transport retries of one call (429, 408, 409, 5xx, connection errors), by the SDK itself. */
+  maxRetries: number;
+}
+
+/** Sent when a base URL is set but no key: servers such as Ollama or vLLM ignore it, the SDK needs one. */
+const PLACEHOLDER_KEY = "no-key";
+
+/**
+ * A {@link ChatEngine} over the official `openai` SDK, for OpenAI and any server speaking the
+ * Chat Completions API. Transport retries are the SDK's: exponential backoff with jitter that
+ * honours `retry-after` / `retry-after-ms`; they are configured here, not re-implemented.
+ *
+ * @throws ExtractError `MISSING_API_KEY` when neither a key nor a base URL is configured.
+ */
+export function createOpenAIEngine(options: OpenAIEngineOptions): ChatEngine {
+  const client = options.client ?? createClient(options);
+  const { model } = options;
+  // OpenAI's own API has replaced max_tokens by max_completion_tokens (reasoning models reject the
+  // old name); most self-hosted servers still only read max_tokens.
+  const tokenLimitField = isOpenAIHost(client.baseURL) ? "max_completion_tokens" : "max_tokens";
+  const secrets = [client.apiKey];
+
+  return {
+    model,
+    async complete(request: CompletionRequest): Promise<CompletionReply> {
+      let completion: OpenAI.Chat.Completions.ChatCompletion;
+      try {
+        completion = await client.chat.completions.create(
+          {
+            model,
+            messages: request.messages,
+            response_format: { type: "json_object" },
+            [tokenLimitField]: request.maxTokens,
+            ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+          },
+          { signal: request.signal },
+        );
+      } catch (error) {
+        throw toExtractError(error, { model, baseURL: client.baseURL, maxRetries: client.maxRetries, secrets });
+      }
+      const choice = completion.choices[0];
+      if (!choice) {
+        throw new ExtractError("MODEL_ERROR", `The server at ${client.baseURL} answered with no choices.`);
+      }
+      return {
+        content: choice.message.content,
+        refusal: choice.message.refusal ?? null,
+        finishReason: choice.finish_reason,
+        usage: {
+          prompt_tokens: completion.usage?.prompt_tokens ?? 0,
+          completion_tokens: completion.usage?.completion_tokens ?? 0,
+        },
+      };
+    },
+  };
+}
+
+function createClient(options: OpenAIEngineOptions): OpenAI {
+  const baseURL = options.baseURL ?? (process.env.OPENAI_BASE_URL || undefined);
+  let apiKey = options.apiKey ?? (process.env.OPENAI_API_KEY || undefined);
+  if (!apiKey) {
+    if (!baseURL) {
+      throw new ExtractError(
+        "MISSING_API_KEY",
+        "No API key: set OPENAI_API_KEY (or pass apiKey / --api-key), or point OPENAI_BASE_URL / --base-url at a server that needs none.",
+      );
+    }
+    apiKey = PLACEHOLDER_KEY;
+  }
+  return new OpenAI({ apiKey, baseURL, timeout: options.timeout, maxRetries: options.maxRetries });
+}
+
+function isOpenAIHost(baseURL: string): boolean {
+  try {
+    return new URL(baseURL).hostname === "api.openai.com";
+  } catch {
+    return false;
+  }
+}
+
+interface ErrorContext {
+  model: string;
+  baseURL: string;
+  maxRetries: number;
+  secrets: readonly (string | null | undefined)[];
+}
+
+/** Maps an SDK error (after its retries) to an ExtractError with a code and a next step. */
+export function toExtractError(error: unknown, context: ErrorContext): ExtractError {
+  if (error instanceof ExtractError) return error;
+  const { model, baseURL, maxRetries } = context;
+  const clean = (text: string) => redactSecrets(text, context.secrets);
+  const make = (code: ConstructorParameters<typeof ExtractError>[0], message: string) =>
+    new ExtractError(code, clean(message), { cause: error });
+  const serverSays = error instanceof Error ? clean(error.message) : String(error);
+  const retries = `${maxRetries} ${maxRetries === 1 ? "retry" : "retries"}`;
+
+  if (error instanceof OpenAI.APIUserAbortError) return make("ABORTED", "The request was aborted.");
+  if (error instanceof OpenAI.APIConnectionTimeoutError) {
+    return make("TIMEOUT", `No answer from ${baseURL} within the timeout, after ${retries}. Raise --timeout or lower --concurrency.`);
+  }
+  if (error instanceof OpenAI.APIConnectionError) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    return make("CONNECTION_FAILED", `Could not reach ${baseURL}${cause} (after ${retries}). Check --base-url and that the server is up.`);
+  }
+  if (error instanceof OpenAI.AuthenticationError || error instanceof OpenAI.PermissionDeniedError) {
+    return make("AUTH_FAILED", `${baseURL} refused the credentials (${serverSays}). Check OPENAI_API_KEY / --api-key.`);
+  }
+  if (error instanceof OpenAI.NotFoundError) {
+    return make("MODEL_NOT_FOUND", `Model "${model}" was not found at ${baseURL} (${serverSays}). Check --model / EXTRACT_MODEL.`);
+  }
+  if (error instanceof OpenAI.RateLimitError) {
+    return make("RATE_LIMITED", `Still rate limited after ${retries} (${serverSays}). Lower --concurrency, or wait for the quota to reset.`);
+  }
+  if (error instanceof OpenAI.BadRequestError && error.code === "context_length_exceeded") {
+    return make("INPUT_TOO_LARGE", `The row does not fit the model's context window (${serverSays}). Send fewer --columns.`);
+  }
+  if (error instanceof OpenAI.APIError) {
+    return make("MODEL_ERROR", `${baseURL} answered with an error (${serverSays}).`);
+  }
+  return make("MODEL_ERROR", `The model call failed: ${serverSays}.`);
+}

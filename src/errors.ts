@@ -1,0 +1,94 @@
+/**
+ * Stable error codes. Callers branch on `code`, never on message text.
+ *
+ * Configuration (raised before any model call): `SCHEMA_NOT_FOUND`, `SCHEMA_INVALID`,
+ * `SCHEMA_LOAD_FAILED`, `INVALID_OPTION`, `MISSING_API_KEY`, `COLUMN_NOT_FOUND`.
+ * Model output (after the re-ask budget is spent): `INVALID_JSON`, `SCHEMA_MISMATCH`,
+ * `OUTPUT_TRUNCATED`, `REFUSED`, `CONTENT_FILTERED`.
+ * Transport (after the SDK's own retries): `AUTH_FAILED`, `MODEL_NOT_FOUND`, `RATE_LIMITED`,
+ * `TIMEOUT`, `CONNECTION_FAILED`, `MODEL_ERROR`. Run control: `ABORTED`.
+ */
+export type ExtractErrorCode =
+  | "SCHEMA_NOT_FOUND"
+  | "SCHEMA_INVALID"
+  | "SCHEMA_LOAD_FAILED"
+  | "INVALID_OPTION"
+  | "MISSING_API_KEY"
+  | "COLUMN_NOT_FOUND"
+  | "CSV_MALFORMED"
+  | "INPUT_TOO_LARGE"
+  | "INVALID_JSON"
+  | "SCHEMA_MISMATCH"
+  | "OUTPUT_TRUNCATED"
+  | "REFUSED"
+  | "CONTENT_FILTERED"
+  | "AUTH_FAILED"
+  | "MODEL_NOT_FOUND"
+  | "RATE_LIMITED"
+  | "TIMEOUT"
+  | "CONNECTION_FAILED"
+  | "MODEL_ERROR"
+  | "ABORTED";
+
+/** Context attached to an {@link ExtractError}; every field is optional. */
+export interface ExtractErrorContext {
+  /** 0-based index of the input row the error belongs to. */
+  row?: number;
+  /** Model calls made for that row before giving up. */
+  attempts?: number;
+  /** File the error points at (schema file, CSV file). */
+  file?: string;
+  /** 1-based line in `file`. */
+  line?: number;
+  /** 1-based column in `file`. */
+  column?: number;
+  /** Field path inside the schema or record, e.g. `contact.email`. */
+  path?: string;
+  /** The underlying error (an SDK `APIError`, a `SyntaxError`, a zod error...). */
+  cause?: unknown;
+}
+
+/**
+ * The one error class of llm-extract. Thrown at the public API edge; inside a batch, a failed
+ * row carries `{ code, message }` in its result instead.
+ */
+export class ExtractError extends Error implements ExtractErrorContext {
+  override name = "ExtractError";
+  readonly code: ExtractErrorCode;
+  row?: number;
+  attempts?: number;
+  file?: string;
+  line?: number;
+  column?: number;
+  path?: string;
+
+  constructor(code: ExtractErrorCode, message: string, context: ExtractErrorContext = {}) {
+    super(message, context.cause === undefined ? undefined : { cause: context.cause });
+    this.code = code;
+    const { cause: _cause, ...rest } = context;
+    Object.assign(this, rest);
+  }
+}
+
+/** The codes that mean the whole run cannot succeed, so it stops instead of failing every row. */
+export const FATAL_CODES: ReadonlySet<ExtractErrorCode> = new Set<ExtractErrorCode>([
+  "AUTH_FAILED",
+  "MODEL_NOT_FOUND",
+  "MISSING_API_KEY",
+  "INVALID_OPTION",
+]);
+
+/** Key-shaped tokens (OpenAI `sk-...`, bearer tokens) that must never reach output or logs. */
+const KEY_PATTERN = /\b(sk-[A-Za-z0-9_*-]{6,}|Bearer\s+[A-Za-z0-9._~+/*-]{8,})/g;
+
+/**
+ * Removes secrets from text that may be shown to a user: every literal secret given, and
+ * anything shaped like an API key (servers echo keys back, partly masked, in 401 messages).
+ */
+export function redactSecrets(text: string, secrets: readonly (string | null | undefined)[] = []): string {
+  let clean = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 4) clean = clean.split(secret).join("[redacted]");
+  }
+  return clean.replace(KEY_PATTERN, "[redacted]");
+}

@@ -1,0 +1,147 @@
+import type { z } from "zod";
+import { extractRecord, type RunContext } from "./attempts.js";
+import { runOrdered, type RowSource } from "./batch.js";
+import { createOpenAIEngine } from "./engine/openai.js";
+import type { Usage } from "./engine/types.js";
+import { ExtractError, FATAL_CODES } from "./errors.js";
+import { normalizeOptions, type ExtractOptions, type SchemaInput } from "./options.js";
+import { buildSystemPrompt, type InputRecord } from "./prompt.js";
+import { toPromptJsonSchema, type ObjectSchema } from "./schema/json-schema.js";
+import { loadSchema } from "./schema/load.js";
+
+/** One input row: a record of column values, or a plain string (sent as `{ "text": ... }`). */
+export type RowInput = Record<string, unknown> | string;
+
+/** The data type a schema yields: `z.output` of a zod schema, a plain record for a schema named by string. */
+export type InferData<S extends SchemaInput> = S extends ObjectSchema ? z.output<S> : Record<string, unknown>;
+
+interface ResultBase<R> {
+  /** 0-based position of the row in the input. */
+  index: number;
+  /** The row as it was given. */
+  row: R;
+  /** Model calls made for the row, re-asks included (0 if it failed before any call). */
+  attempts: number;
+  /** Tokens of every call for the row, failed attempts included. */
+  usage: Usage;
+  /** True when the accepted reply needed a local JSON repair (no extra call was made). */
+  repaired: boolean;
+}
+
+/** A row that yielded valid data. */
+export interface ExtractSuccess<T, R = RowInput> extends ResultBase<R> {
+  ok: true;
+  data: T;
+  error?: undefined;
+}
+
+/** A row that failed after its attempts; the run goes on. */
+export interface ExtractFailure<R = RowInput> extends ResultBase<R> {
+  ok: false;
+  data?: undefined;
+  error: { code: ExtractError["code"]; message: string };
+}
+
+/** The result for one row: narrow on `ok` to reach typed `data` or `error`. */
+export type ExtractResult<T, R = RowInput> = ExtractSuccess<T, R> | ExtractFailure<R>;
+
+/**
+ * Extracts one record per row, with bounded concurrency, yielding one result per row in input
+ * order. A row that fails is a result with `ok: false`; the iteration itself throws only for
+ * what no row can survive: a configuration error (bad schema or option, missing API key),
+ * rejected credentials, an unknown model, or an abort.
+ *
+ * @example
+ * for await (const result of extract(rows, { schema: ticket, concurrency: 8 })) {
+ *   if (result.ok) console.log(result.data.urgency);
+ *   else console.error(`row ${result.index}: ${result.error.code} ${result.error.message}`);
+ * }
+ */
+export async function* extract<S extends SchemaInput, R extends RowInput = RowInput>(
+  rows: RowSource<R>,
+  options: ExtractOptions<S>,
+): AsyncGenerator<ExtractResult<InferData<S>, R>, void, undefined> {
+  const context = await prepareRun(options);
+  const totals = { rowsDone: 0, rowsOk: 0, rowsFailed: 0, modelCalls: 0, usage: { prompt_tokens: 0, completion_tokens: 0 } };
+
+  const processRow = async (row: R, index: number, signal: AbortSignal): Promise<ExtractResult<InferData<S>, R>> => {
+    const base = { index, row, attempts: 0, usage: { prompt_tokens: 0, completion_tokens: 0 }, repaired: false };
+    const record = toInputRecord(row, context.settings.columns, index);
+    const outcome = record instanceof ExtractError ? { ...base, ok: false as const, error: record } : await extractRecord(context, record, signal);
+    if (!outcome.ok && (FATAL_CODES.has(outcome.error.code) || outcome.error.code === "ABORTED")) throw outcome.error;
+
+    totals.rowsDone++;
+    totals.modelCalls += outcome.attempts;
+    totals.usage.prompt_tokens += outcome.usage.prompt_tokens;
+    totals.usage.completion_tokens += outcome.usage.completion_tokens;
+    if (outcome.ok) totals.rowsOk++;
+    else totals.rowsFailed++;
+    options.onProgress?.({ index, ...totals, usage: { ...totals.usage } });
+
+    const { attempts, usage, repaired } = outcome;
+    return outcome.ok
+      ? { index, row, ok: true, data: outcome.data as InferData<S>, attempts, usage, repaired }
+      : { index, row, ok: false, error: { code: outcome.error.code, message: outcome.error.message }, attempts, usage, repaired };
+  };
+
+  yield* runOrdered(rows, processRow, { concurrency: context.settings.concurrency, signal: options.signal });
+}
+
+/**
+ * Extracts one record from one input: a string (free text) or a record of fields.
+ *
+ * @example
+ * const data = await extractOne("Hi, I'm Ana from Acme, order #123 arrived broken", { schema: ticket });
+ * @throws ExtractError with the code of what failed (see `ExtractErrorCode`).
+ */
+export async function extractOne<S extends SchemaInput>(input: RowInput, options: ExtractOptions<S>): Promise<InferData<S>> {
+  const context = await prepareRun(options);
+  const record = toInputRecord(input, context.settings.columns, 0);
+  if (record instanceof ExtractError) throw record;
+  const outcome = await extractRecord(context, record, options.signal);
+  if (!outcome.ok) {
+    outcome.error.row = 0;
+    throw outcome.error;
+  }
+  return outcome.data as InferData<S>;
+}
+
+/**
+ * Does once per run what is the same for every row: options, schema loading, JSON Schema,
+ * system prompt, engine. Every configuration error surfaces here, before any model call.
+ */
+export async function prepareRun(options: ExtractOptions): Promise<RunContext> {
+  const settings = normalizeOptions(options);
+  if (options.schema === undefined) {
+    throw new ExtractError("INVALID_OPTION", "Expected `schema` to be a zod object or a schema name, got undefined.");
+  }
+  const loaded = typeof options.schema === "string" ? await loadSchema(options.schema, { schemasDir: options.schemasDir }) : undefined;
+  const schema = loaded?.schema ?? (options.schema as ObjectSchema);
+  const systemPrompt = buildSystemPrompt(toPromptJsonSchema(schema), [loaded?.instructions, settings.instructions]);
+  const engine =
+    options.engine ??
+    createOpenAIEngine({
+      model: settings.model,
+      client: options.client,
+      apiKey: options.apiKey,
+      baseURL: options.baseURL,
+      timeout: settings.timeout,
+      maxRetries: settings.maxRetries,
+    });
+  return { schema, systemPrompt, engine, settings };
+}
+
+/** The part of a row the model sees: the selected columns, or `{ text }` for a string. */
+function toInputRecord(row: RowInput, columns: readonly string[] | undefined, index: number): InputRecord | ExtractError {
+  if (typeof row === "string") return { text: row };
+  if (!columns) return row;
+  const missing = columns.filter((column) => !Object.hasOwn(row, column));
+  if (missing.length) {
+    return new ExtractError(
+      "COLUMN_NOT_FOUND",
+      `Row ${index} has no column ${missing.map((c) => `"${c}"`).join(", ")}. Available: ${Object.keys(row).join(", ") || "(none)"}.`,
+      { row: index, path: missing[0] },
+    );
+  }
+  return Object.fromEntries(columns.map((column) => [column, row[column]]));
+}

@@ -1,0 +1,11 @@
+/**
+ * llm-extract: turn free-text rows into typed, validated data with a language model.
+ * This file is the public API; anything not exported here is internal.
+ */
+export { extract, extractOne, type ExtractResult, type ExtractSuccess, type ExtractFailure, type InferData, type RowInput } from "./extract.js";
+export { DEFAULTS, type ExtractOptions, type ProgressEvent, type SchemaInput } from "./options.js";
+export { ExtractError, type ExtractErrorCode, type ExtractErrorContext } from "./errors.js";
+export { loadSchema, listSchemas, type LoadedSchema, type LoadSchemaOptions } from "./schema/load.js";
+export { toPromptJsonSchema, type ObjectSchema } from "./schema/json-schema.js";
+export { buildSystemPrompt, buildMessages, type ChatMessage } from "./prompt.js";
+export type { ChatEngine, CompletionRequest, CompletionReply, Usage } from "./engine/types.js";

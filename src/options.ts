@@ -1,0 +1,138 @@
+import type OpenAI from "openai";
+import { ExtractError } from "./errors.js";
+import type { ChatEngine, Usage } from "./engine/types.js";
+import type { ObjectSchema } from "./schema/json-schema.js";
+
+/** A schema given inline (a zod object) or by reference (a name in the schemas folder, or a path). */
+export type SchemaInput = ObjectSchema | string;
+
+/** Totals reported to `onProgress` each time a row finishes. */
+export interface ProgressEvent {
+  /** Index of the row that just finished. */
+  index: number;
+  rowsDone: number;
+  rowsOk: number;
+  rowsFailed: number;
+  /** Model calls so far, re-asks included. */
+  modelCalls: number;
+  usage: Usage;
+}
+
+/** Options of `extract()`, `extractOne()` and the CLI (which maps its flags onto these names). */
+export interface ExtractOptions<S extends SchemaInput = SchemaInput> {
+  /** A zod object schema, or the name (`ticket`) or path of a schema file. */
+  schema: S;
+  /** Extra instructions for the model, appended after the schema file's own `instructions`. */
+  instructions?: string;
+  /** @default $EXTRACT_MODEL, else "gpt-4o-mini" */
+  model?: string;
+  /** A ready `OpenAI` client (e.g. `AzureOpenAI`, or one with custom fetch); overrides `baseURL`/`apiKey`. */
+  client?: OpenAI;
+  /** Any {@link ChatEngine}; overrides `client`. */
+  engine?: ChatEngine;
+  /** @default $OPENAI_BASE_URL, else OpenAI's API */
+  baseURL?: string;
+  /** @default $OPENAI_API_KEY */
+  apiKey?: string;
+  /** Rows in flight at once. @default 8 */
+  concurrency?: number;
+  /** Model calls per row, re-asks included. @default 3 */
+  maxAttempts?: number;
+  /** Output token budget of a first attempt; doubled after each cut-off reply. @default 1024 */
+  maxTokens?: number;
+  /** The most the output budget may grow to after cut-off replies. @default 8192 */
+  maxTokensCap?: number;
+  /** Sampling temperature; left to the server's default when unset (some models accept no other). */
+  temperature?: number;
+  /** Milliseconds to wait for one HTTP answer. @default 120000 */
+  timeout?: number;
+  /** Transport retries of one call (429, 5xx, dropped connections), honouring retry-after. @default 4 */
+  maxRetries?: number;
+  /** Record keys sent to the model. @default all */
+  columns?: readonly string[];
+  /** Folder of named schemas. @default $EXTRACT_SCHEMAS_DIR, else ./schemas */
+  schemasDir?: string;
+  /** Stops the run: in-flight calls are cancelled and the iteration throws `ABORTED`. */
+  signal?: AbortSignal;
+  /** Called each time a row finishes, in completion order. */
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/** Defaults of the numeric options; the single place they are written down. */
+export const DEFAULTS = {
+  model: "gpt-4o-mini",
+  concurrency: 8,
+  maxAttempts: 3,
+  maxTokens: 1024,
+  maxTokensCap: 8192,
+  timeout: 120_000,
+  maxRetries: 4,
+} as const;
+
+/** Options after defaults and checks: what the pipeline reads. */
+export interface Settings {
+  model: string;
+  concurrency: number;
+  maxAttempts: number;
+  maxTokens: number;
+  maxTokensCap: number;
+  temperature?: number;
+  timeout: number;
+  maxRetries: number;
+  columns?: readonly string[];
+  instructions?: string;
+}
+
+type IntegerOption = "concurrency" | "maxAttempts" | "maxTokens" | "maxTokensCap" | "timeout" | "maxRetries";
+
+/** Smallest accepted value of each integer option. */
+const MINIMUM: Record<IntegerOption, number> = {
+  concurrency: 1,
+  maxAttempts: 1,
+  maxTokens: 1,
+  maxTokensCap: 1,
+  timeout: 1,
+  maxRetries: 0,
+};
+
+/**
+ * Applies defaults and rejects bad values at once, naming the option and the value it got.
+ * @throws ExtractError `INVALID_OPTION`
+ */
+export function normalizeOptions(options: Omit<ExtractOptions, "schema">): Settings {
+  const integer = (name: IntegerOption): number => {
+    const value = options[name] ?? DEFAULTS[name];
+    if (!Number.isInteger(value) || value < MINIMUM[name]) {
+      throw invalid(name, `a whole number from ${MINIMUM[name]} and up`, value);
+    }
+    return value;
+  };
+  const settings: Settings = {
+    model: options.model ?? (process.env.EXTRACT_MODEL || DEFAULTS.model),
+    concurrency: integer("concurrency"),
+    maxAttempts: integer("maxAttempts"),
+    maxTokens: integer("maxTokens"),
+    maxTokensCap: integer("maxTokensCap"),
+    timeout: integer("timeout"),
+    maxRetries: integer("maxRetries"),
+    temperature: options.temperature,
+    columns: options.columns,
+    instructions: options.instructions,
+  };
+  if (typeof settings.model !== "string" || settings.model.trim() === "") throw invalid("model", "a model name", options.model);
+  if (settings.temperature !== undefined && !(settings.temperature >= 0 && settings.temperature <= 2)) {
+    throw invalid("temperature", "a number from 0 to 2", settings.temperature);
+  }
+  if (settings.columns !== undefined && (!Array.isArray(settings.columns) || settings.columns.length === 0)) {
+    throw invalid("columns", "a non-empty list of column names", settings.columns);
+  }
+  // A cap below the first budget would shrink the budget after a cut-off reply.
+  settings.maxTokensCap = Math.max(settings.maxTokensCap, settings.maxTokens);
+  return settings;
+}
+
+function invalid(name: string, expected: string, value: unknown): ExtractError {
+  return new ExtractError("INVALID_OPTION", `Expected \`${name}\` to be ${expected}, got ${JSON.stringify(value) ?? String(value)}.`, {
+    path: name,
+  });
+}
