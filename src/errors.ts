@@ -2,7 +2,8 @@
  * Stable error codes. Callers branch on `code`, never on message text.
  *
  * Configuration (raised before any model call): `SCHEMA_NOT_FOUND`, `SCHEMA_INVALID`,
- * `SCHEMA_LOAD_FAILED`, `INVALID_OPTION`, `MISSING_API_KEY`, `COLUMN_NOT_FOUND`.
+ * `SCHEMA_LOAD_FAILED`, `INVALID_OPTION`, `MISSING_API_KEY`, `COLUMN_NOT_FOUND`, `INPUT_UNREADABLE`,
+ * `OUTPUT_UNWRITABLE`. Input data: `INVALID_ENCODING`, `CSV_MALFORMED`, `INPUT_TOO_LARGE`.
  * Model output (after the re-ask budget is spent): `INVALID_JSON`, `SCHEMA_MISMATCH`,
  * `OUTPUT_TRUNCATED`, `REFUSED`, `CONTENT_FILTERED`.
  * Transport (after the SDK's own retries): `AUTH_FAILED`, `MODEL_NOT_FOUND`, `RATE_LIMITED`,
@@ -15,7 +16,10 @@ export type ExtractErrorCode =
   | "INVALID_OPTION"
   | "MISSING_API_KEY"
   | "COLUMN_NOT_FOUND"
+  | "INPUT_UNREADABLE"
+  | "INVALID_ENCODING"
   | "CSV_MALFORMED"
+  | "OUTPUT_UNWRITABLE"
   | "INPUT_TOO_LARGE"
   | "INVALID_JSON"
   | "SCHEMA_MISMATCH"
