@@ -12,6 +12,8 @@ export interface RunContext<S extends ObjectSchema = ObjectSchema> {
   systemPrompt: string;
   engine: ChatEngine;
   settings: Settings;
+  /** Hash of the prompt and model settings: rows match stored results only under the same one. */
+  fingerprint: string;
 }
 
 /** How one row ended, after all its attempts. */

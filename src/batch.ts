@@ -17,6 +17,11 @@ export interface RunOrderedOptions {
   window?: number;
   /** Aborting it cancels running tasks (through the signal they get) and ends the iteration. */
   signal?: AbortSignal;
+  /**
+   * A gentler stop: once aborted, no new item is read or started; items already started finish
+   * and are yielded (as far as they are contiguous), then the iteration ends normally.
+   */
+  stopSignal?: AbortSignal;
 }
 
 /**
@@ -43,7 +48,7 @@ export async function* runOrdered<T, R>(
   if (options.signal?.aborted) stop();
 
   const iterator = toAsyncIterator(source);
-  const pending: Promise<R>[] = [];
+  const pending: { result: Promise<R>; started: boolean }[] = [];
   let firstFailure: { error: unknown } | undefined;
   const onFailure = (error: unknown) => {
     firstFailure ??= { error };
@@ -54,7 +59,9 @@ export async function* runOrdered<T, R>(
 
   try {
     for (;;) {
-      while (!exhausted && pending.length < window && !controller.signal.aborted) {
+      const stopping = options.stopSignal?.aborted === true;
+      if (stopping) limit.clearQueue(); // queued items never start; their rows stay unread for a resume
+      while (!stopping && !exhausted && pending.length < window && !controller.signal.aborted) {
         const next = await iterator.next();
         if (next.done) {
           exhausted = true;
@@ -62,18 +69,20 @@ export async function* runOrdered<T, R>(
         }
         const index = nextIndex++;
         const item = next.value;
-        const running = limit(() => {
+        const entry = { started: false } as (typeof pending)[number];
+        entry.result = limit(() => {
           controller.signal.throwIfAborted();
+          entry.started = true;
           return task(item, index, controller.signal);
         });
-        running.catch(onFailure);
-        pending.push(running);
+        entry.result.catch(onFailure);
+        pending.push(entry);
       }
       if (firstFailure) throw firstFailure.error;
       if (controller.signal.aborted) throw abortError(options.signal);
       const head = pending.shift();
-      if (!head) return;
-      yield await head.catch((error: unknown) => {
+      if (!head || (stopping && !head.started)) return;
+      yield await head.result.catch((error: unknown) => {
         throw firstFailure?.error ?? error;
       });
     }

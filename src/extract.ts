@@ -4,6 +4,7 @@ import { runOrdered, type RowSource } from "./batch.js";
 import { createOpenAIEngine } from "./engine/openai.js";
 import type { Usage } from "./engine/types.js";
 import { ExtractError, FATAL_CODES } from "./errors.js";
+import { Journal, MemoryStore, rowKey, runFingerprint, type ResultStore, type StoredResult } from "./journal.js";
 import { normalizeOptions, type ExtractOptions, type SchemaInput } from "./options.js";
 import { buildSystemPrompt, type InputRecord } from "./prompt.js";
 import { toPromptJsonSchema, type ObjectSchema } from "./schema/json-schema.js";
@@ -26,6 +27,11 @@ interface ResultBase<R> {
   usage: Usage;
   /** True when the accepted reply needed a local JSON repair (no extra call was made). */
   repaired: boolean;
+  /**
+   * True when no model call was made for this row in this run: its result came from the
+   * journal or from an identical row. `attempts` and `usage` are then those of the original.
+   */
+  reused: boolean;
 }
 
 /** A row that yielded valid data. */
@@ -51,6 +57,9 @@ export type ExtractResult<T, R = RowInput> = ExtractSuccess<T, R> | ExtractFailu
  * what no row can survive: a configuration error (bad schema or option, missing API key),
  * rejected credentials, an unknown model, or an abort.
  *
+ * Identical rows are sent once: the first one's result is reused (with a `journal`, across the
+ * whole input and, with `resume`, across runs).
+ *
  * @example
  * for await (const result of extract(rows, { schema: ticket, concurrency: 8 })) {
  *   if (result.ok) console.log(result.data.urgency);
@@ -62,29 +71,67 @@ export async function* extract<S extends SchemaInput, R extends RowInput = RowIn
   options: ExtractOptions<S>,
 ): AsyncGenerator<ExtractResult<InferData<S>, R>, void, undefined> {
   const context = await prepareRun(options);
-  const totals = { rowsDone: 0, rowsOk: 0, rowsFailed: 0, modelCalls: 0, usage: { prompt_tokens: 0, completion_tokens: 0 } };
+  const store: ResultStore = options.journal
+    ? await Journal.open(options.journal, { resume: options.resume ?? false })
+    : new MemoryStore();
+  const inFlight = new Map<string, Promise<StoredResult>>();
+  const totals = { rowsDone: 0, rowsOk: 0, rowsFailed: 0, rowsReused: 0, modelCalls: 0, usage: { prompt_tokens: 0, completion_tokens: 0 } };
 
-  const processRow = async (row: R, index: number, signal: AbortSignal): Promise<ExtractResult<InferData<S>, R>> => {
-    const base = { index, row, attempts: 0, usage: { prompt_tokens: 0, completion_tokens: 0 }, repaired: false };
-    const record = toInputRecord(row, context.settings.columns, index);
-    const outcome = record instanceof ExtractError ? { ...base, ok: false as const, error: record } : await extractRecord(context, record, signal);
-    if (!outcome.ok && (FATAL_CODES.has(outcome.error.code) || outcome.error.code === "ABORTED")) throw outcome.error;
-
-    totals.rowsDone++;
-    totals.modelCalls += outcome.attempts;
-    totals.usage.prompt_tokens += outcome.usage.prompt_tokens;
-    totals.usage.completion_tokens += outcome.usage.completion_tokens;
-    if (outcome.ok) totals.rowsOk++;
-    else totals.rowsFailed++;
-    options.onProgress?.({ index, ...totals, usage: { ...totals.usage } });
-
-    const { attempts, usage, repaired } = outcome;
-    return outcome.ok
-      ? { index, row, ok: true, data: outcome.data as InferData<S>, attempts, usage, repaired }
-      : { index, row, ok: false, error: { code: outcome.error.code, message: outcome.error.message }, attempts, usage, repaired };
+  /** A row's result: from the store, from an identical row in flight, or from the model. */
+  const resolve = async (record: InputRecord, index: number, signal: AbortSignal): Promise<StoredResult & { reused: boolean }> => {
+    const key = rowKey(context.fingerprint, record);
+    const stored = store.lookup(key) ?? (await inFlight.get(key));
+    if (stored) return { ...stored, reused: true };
+    const running = extractRecord(context, record, signal).then((outcome): StoredResult => {
+      if (!outcome.ok && (FATAL_CODES.has(outcome.error.code) || outcome.error.code === "ABORTED")) throw outcome.error;
+      const { ok, attempts, usage, repaired } = outcome;
+      const result = outcome.ok
+        ? { ok, data: outcome.data, attempts, usage, repaired }
+        : { ok, error: { code: outcome.error.code, message: outcome.error.message }, attempts, usage, repaired };
+      store.record(key, index, result);
+      return result;
+    });
+    inFlight.set(key, running);
+    try {
+      return { ...(await running), reused: false };
+    } finally {
+      inFlight.delete(key);
+    }
   };
 
-  yield* runOrdered(rows, processRow, { concurrency: context.settings.concurrency, signal: options.signal });
+  const processRow = async (row: R, index: number, signal: AbortSignal): Promise<ExtractResult<InferData<S>, R>> => {
+    const record = toInputRecord(row, context.settings.columns, index);
+    const result =
+      record instanceof ExtractError
+        ? { ok: false, error: { code: record.code, message: record.message }, attempts: 0, usage: { prompt_tokens: 0, completion_tokens: 0 }, repaired: false, reused: false }
+        : await resolve(record, index, signal);
+
+    totals.rowsDone++;
+    if (result.ok) totals.rowsOk++;
+    else totals.rowsFailed++;
+    if (result.reused) totals.rowsReused++;
+    else {
+      totals.modelCalls += result.attempts;
+      totals.usage.prompt_tokens += result.usage.prompt_tokens;
+      totals.usage.completion_tokens += result.usage.completion_tokens;
+    }
+    options.onProgress?.({ index, ...totals, usage: { ...totals.usage } });
+
+    const { attempts, usage, repaired, reused } = result;
+    return result.ok
+      ? { index, row, ok: true, data: result.data as InferData<S>, attempts, usage, repaired, reused }
+      : { index, row, ok: false, error: result.error!, attempts, usage, repaired, reused };
+  };
+
+  try {
+    yield* runOrdered(rows, processRow, {
+      concurrency: context.settings.concurrency,
+      signal: options.signal,
+      stopSignal: options.stopSignal,
+    });
+  } finally {
+    store.close();
+  }
 }
 
 /**
@@ -128,7 +175,9 @@ export async function prepareRun(options: ExtractOptions): Promise<RunContext> {
       timeout: settings.timeout,
       maxRetries: settings.maxRetries,
     });
-  return { schema, systemPrompt, engine, settings };
+  const { model, maxAttempts, maxTokens, maxTokensCap, temperature } = settings;
+  const fingerprint = runFingerprint({ systemPrompt, model, maxAttempts, maxTokens, maxTokensCap, temperature });
+  return { schema, systemPrompt, engine, settings, fingerprint };
 }
 
 /** The part of a row the model sees: the selected columns, or `{ text }` for a string. */

@@ -13,8 +13,11 @@ export interface ProgressEvent {
   rowsDone: number;
   rowsOk: number;
   rowsFailed: number;
+  /** Rows answered from the journal or from an identical earlier row, without a model call. */
+  rowsReused: number;
   /** Model calls so far, re-asks included. */
   modelCalls: number;
+  /** Tokens spent by this run's model calls (reused rows cost nothing). */
   usage: Usage;
 }
 
@@ -54,6 +57,22 @@ export interface ExtractOptions<S extends SchemaInput = SchemaInput> {
   schemasDir?: string;
   /** Stops the run: in-flight calls are cancelled and the iteration throws `ABORTED`. */
   signal?: AbortSignal;
+  /**
+   * Stops the run gently: no new row is started, rows in flight finish and are yielded, then the
+   * iteration ends without error (the CLI's first Ctrl-C). Their results are in the journal.
+   */
+  stopSignal?: AbortSignal;
+  /**
+   * Path of a journal: every finished row is appended to it (one JSON line), so that a crashed
+   * or interrupted run can be resumed. Also lets identical rows anywhere in the input be sent once.
+   */
+  journal?: string;
+  /**
+   * Reuse the rows an earlier run recorded in `journal` instead of calling the model for them.
+   * A row is reused only if its content, the schema, the prompt and the model settings are all
+   * unchanged; rows that failed on transport errors are tried again. @default false
+   */
+  resume?: boolean;
   /** Called each time a row finishes, in completion order. */
   onProgress?: (event: ProgressEvent) => void;
 }

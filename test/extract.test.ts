@@ -50,6 +50,7 @@ describe("extract() at the wire", () => {
       attempts: 1,
       usage: { prompt_tokens: 120, completion_tokens: 30 },
       repaired: false,
+      reused: false,
     });
     const [request] = server.requests;
     expect(request!.schemaErrors).toEqual([]);

@@ -1,0 +1,199 @@
+import { createHash } from "node:crypto";
+import { closeSync, createReadStream, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
+import { stat } from "node:fs/promises";
+import { ExtractError, type ExtractErrorCode } from "./errors.js";
+import type { Usage } from "./engine/types.js";
+
+/** A finished row as stored: enough to write its output again without a model call. */
+export interface StoredResult {
+  ok: boolean;
+  data?: unknown;
+  error?: { code: ExtractErrorCode; message: string };
+  attempts: number;
+  usage: Usage;
+  repaired: boolean;
+}
+
+/** Where finished rows are kept, keyed by a hash of everything that decides their result. */
+export interface ResultStore {
+  lookup(key: string): StoredResult | undefined;
+  record(key: string, index: number, result: StoredResult): void;
+  close(): void;
+}
+
+/**
+ * Failures worth another try on a later run: they say nothing about the row, only about the
+ * network or the server at the time. Model-output failures are kept: re-asking costs money and
+ * would most likely fail the same way.
+ */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set(["RATE_LIMITED", "TIMEOUT", "CONNECTION_FAILED", "MODEL_ERROR"]);
+
+/** Hex digits of a row key (128 bits). Journal lines start with `{"k":"<key>"`. */
+const KEY_LENGTH = 32;
+const LINE_PREFIX = Buffer.from('{"k":"');
+
+/**
+ * A hash of everything that decides a row's result besides the row: the system prompt (which
+ * holds the schema and instructions) and the model settings. Rows of a run with another schema,
+ * model or prompt never match.
+ */
+export function runFingerprint(parts: Record<string, unknown>): string {
+  return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
+}
+
+/** The key of one row: its content under a run fingerprint (128 bits, hex). */
+export function rowKey(fingerprint: string, record: unknown): string {
+  return createHash("sha256").update(fingerprint).update("\n").update(JSON.stringify(record)).digest("hex").slice(0, KEY_LENGTH);
+}
+
+/** 52 bits of a key as a number: compact Map keys (a million rows stay tens of MB). */
+function shortKey(key: string): number {
+  return Number.parseInt(key.slice(0, 13), 16);
+}
+
+/**
+ * An append-only journal of finished rows, one JSON line each, written with one `write(2)` per
+ * row so a line reaches the OS before the row is reported done and survives `kill -9` of this
+ * process (no fsync per row: that would cost milliseconds per row and protect only against a
+ * power cut). A torn last line is ignored and cut off when the journal is reopened. In memory
+ * it keeps only a map from key to byte offset; results are read back from the file on demand.
+ */
+export class Journal implements ResultStore {
+  private readonly offsets = new Map<number, number>();
+
+  private constructor(
+    readonly file: string,
+    private readonly fd: number,
+    private size: number,
+  ) {}
+
+  /**
+   * Opens the journal at `file`. With `resume`, the rows it holds become available to
+   * {@link lookup}; without it, the journal starts empty.
+   * @throws ExtractError `OUTPUT_UNWRITABLE` when the file cannot be created or written.
+   */
+  static async open(file: string, options: { resume: boolean }): Promise<Journal> {
+    const exists = await stat(file).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+    let fd: number;
+    try {
+      fd = openSync(file, options.resume && exists ? "r+" : "w+");
+    } catch (error) {
+      throw new ExtractError("OUTPUT_UNWRITABLE", `Cannot write the journal ${file}: ${(error as Error).message}.`, {
+        file,
+        cause: error,
+      });
+    }
+    const journal = new Journal(file, fd, 0);
+    if (options.resume && exists) await journal.index();
+    return journal;
+  }
+
+  /** Rows found in the journal when it was opened, plus those recorded since. */
+  get count(): number {
+    return this.offsets.size;
+  }
+
+  /** Reads every complete line, remembers its offset, and cuts off a torn tail. */
+  private async index(): Promise<void> {
+    let offset = 0;
+    let goodEnd = 0;
+    let pending: Buffer[] = [];
+    let pendingStart = 0;
+    for await (const chunk of createReadStream(this.file, { fd: this.fd, autoClose: false, start: 0 }) as AsyncIterable<Buffer>) {
+      let from = 0;
+      for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, from)) {
+        pending.push(chunk.subarray(from, newline));
+        const line = Buffer.concat(pending);
+        const key = parseKey(line);
+        if (key) this.offsets.set(shortKey(key), pendingStart);
+        goodEnd = offset + newline + 1;
+        pending = [];
+        pendingStart = goodEnd;
+        from = newline + 1;
+      }
+      if (from < chunk.length) pending.push(chunk.subarray(from));
+      offset += chunk.length;
+    }
+    // A line without its newline was cut by a crash mid-write; later appends must start clean.
+    if (goodEnd < offset) ftruncateSync(this.fd, goodEnd);
+    this.size = goodEnd;
+  }
+
+  lookup(key: string): StoredResult | undefined {
+    const offset = this.offsets.get(shortKey(key));
+    if (offset === undefined) return undefined;
+    let entry: StoredResult & { k: string };
+    try {
+      entry = JSON.parse(this.readLine(offset)) as StoredResult & { k: string };
+    } catch {
+      return undefined; // a damaged line: the row is simply done again
+    }
+    // Two keys can share 52 bits; the full key in the line decides.
+    if (entry.k !== key) return undefined;
+    if (!entry.ok && entry.error && TRANSIENT_CODES.has(entry.error.code)) return undefined;
+    return { ok: entry.ok, data: entry.data, error: entry.error, attempts: entry.attempts, usage: entry.usage, repaired: entry.repaired };
+  }
+
+  record(key: string, index: number, result: StoredResult): void {
+    const line = Buffer.from(`${JSON.stringify({ k: key, i: index, ...result })}\n`);
+    writeSync(this.fd, line, 0, line.length, this.size);
+    this.offsets.set(shortKey(key), this.size);
+    this.size += line.length;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  private readLine(offset: number): string {
+    const parts: Buffer[] = [];
+    let position = offset;
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(4096);
+      const read = readSync(this.fd, buffer, 0, buffer.length, position);
+      const newline = buffer.subarray(0, read).indexOf(10);
+      if (newline !== -1 || read === 0) {
+        parts.push(buffer.subarray(0, newline === -1 ? read : newline));
+        return Buffer.concat(parts).toString("utf8");
+      }
+      parts.push(buffer.subarray(0, read));
+      position += read;
+    }
+  }
+}
+
+/**
+ * The key of a journal line, read from its fixed position without parsing the whole line (a
+ * million-row journal indexes in well under a second); undefined for a line that is not ours.
+ */
+function parseKey(line: Buffer): string | undefined {
+  const end = LINE_PREFIX.length + KEY_LENGTH;
+  if (line.length <= end || line[end] !== 0x22 || !line.subarray(0, LINE_PREFIX.length).equals(LINE_PREFIX)) return undefined;
+  return line.toString("latin1", LINE_PREFIX.length, end);
+}
+
+/**
+ * Keeps the most recent results in memory, for runs without a journal: identical rows close to
+ * each other are sent once, and memory stays bounded whatever the input length.
+ */
+export class MemoryStore implements ResultStore {
+  private readonly results = new Map<string, StoredResult>();
+
+  constructor(private readonly capacity = 2048) {}
+
+  lookup(key: string): StoredResult | undefined {
+    return this.results.get(key);
+  }
+
+  record(key: string, _index: number, result: StoredResult): void {
+    this.results.set(key, result);
+    if (this.results.size > this.capacity) this.results.delete(this.results.keys().next().value!);
+  }
+
+  close(): void {
+    this.results.clear();
+  }
+}
