@@ -1,20 +1,9 @@
 import { ExtractError } from "./errors.js";
-import type { ChatEngine, Usage } from "./engine/types.js";
+import type { Usage } from "./engine/types.js";
 import { buildCorrectionMessages, buildMessages, buildTruncationMessages, type ChatMessage, type InputRecord } from "./prompt.js";
+import type { RunContext } from "./run-context.js";
 import type { ObjectSchema } from "./schema/json-schema.js";
-import type { Settings } from "./options.js";
 import { validateReply, type ReplyFailure } from "./validate.js";
-
-/** Everything a row needs that is the same for every row of a run; built once per run. */
-export interface RunContext<S extends ObjectSchema = ObjectSchema> {
-  schema: S;
-  /** The system message, byte-identical for every row. */
-  systemPrompt: string;
-  engine: ChatEngine;
-  settings: Settings;
-  /** Hash of the prompt and model settings: rows match stored results only under the same one. */
-  fingerprint: string;
-}
 
 /** How one row ended, after all its attempts. */
 export type RowOutcome<T> = {

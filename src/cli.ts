@@ -1,12 +1,160 @@
 #!/usr/bin/env node
 /**
- * The `extract` command. For now it prints its usage; the CSV runner lands with the CLI issue.
- * This is the only module that prints or sets exit codes.
+ * The `extract` command: a thin shell over `extractCsv()`. This is the only module that prints
+ * or sets exit codes. Data goes to stdout or the output file; messages go to stderr.
  */
-const USAGE = `Usage: extract <input.csv ...|-> --schema <name|path> [-o out.csv|out.jsonl] [options]
+import { readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { FLAG_OF_OPTION, parseCommandLine, USAGE, type CliCommand } from "./cli/args.js";
+import { openCsv } from "./csv/read.js";
+import { estimateRun, formatDryRun } from "./dry-run.js";
+import { ExtractError, redactSecrets } from "./errors.js";
+import { extractCsv, type CsvRunSummary } from "./extract-csv.js";
+import { buildMessages, type InputRecord } from "./prompt.js";
+import { formatSummary, ProgressLine } from "./progress.js";
+import { preparePrompt } from "./run-context.js";
 
-Turns each CSV row into one record of the schema's shape with a language model.
-The library API (extract, extractOne) is available now; see README.md.`;
+/** Exit codes, as documented in the usage text and the README. */
+const EXIT = { ok: 0, rowsFailed: 1, usage: 2, interrupted: 130 } as const;
 
-process.stdout.write(`${USAGE}\n`);
-process.exitCode = process.argv.slice(2).some((arg) => arg === "--help" || arg === "-h") ? 0 : 2;
+async function main(argv: readonly string[]): Promise<number> {
+  const command = parseCommandLine(argv);
+  if (command.help) return print(process.stdout, USAGE);
+  if (command.version) return print(process.stdout, version());
+  if (command.dryRun) return dryRun(command);
+
+  // First Ctrl-C: finish the rows in flight, write them, stop. Second: abort those too.
+  const stop = new AbortController();
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (!stop.signal.aborted) {
+      stop.abort();
+      if (!command.quiet) process.stderr.write("\nStopping: finishing the rows in flight (Ctrl-C again to abort them)...\n");
+    } else abort.abort();
+  };
+  process.on("SIGINT", onSigint);
+
+  let exitCode: number = EXIT.ok;
+  try {
+    for (const input of command.inputs) {
+      const summary = await runOne(command, input, stop.signal, abort.signal);
+      if (summary.interrupted) {
+        process.stderr.write(resumeHint(summary));
+        return EXIT.interrupted;
+      }
+      if (summary.rowsFailed > 0) exitCode = EXIT.rowsFailed;
+    }
+  } catch (error) {
+    if (error instanceof ExtractError && error.code === "ABORTED") {
+      process.stderr.write("Aborted. Rows finished before are kept in the journal: rerun with --resume to finish.\n");
+      return EXIT.interrupted;
+    }
+    throw error;
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+  return exitCode;
+}
+
+async function runOne(command: CliCommand, input: string, stopSignal: AbortSignal, signal: AbortSignal): Promise<CsvRunSummary> {
+  const options = { ...command.options, stopSignal, signal };
+  if (command.outDir) {
+    await mkdir(command.outDir, { recursive: true }).catch((error: Error) => {
+      throw new ExtractError("OUTPUT_UNWRITABLE", `Cannot create the output folder ${command.outDir}: ${error.message}.`, { cause: error });
+    });
+    const name = input === "-" ? "stdin" : path.basename(input, path.extname(input));
+    options.out = path.join(command.outDir, `${name}.${options.format ?? "csv"}`);
+  }
+  const progress = new ProgressLine(process.stderr, { enabled: process.stderr.isTTY === true && !command.quiet });
+  const started = performance.now();
+  try {
+    const summary = await extractCsv(input, {
+      ...options,
+      onProgress: (event) => progress.update({ ...event, elapsedMs: performance.now() - started }),
+    });
+    progress.finish();
+    if (!command.quiet) process.stderr.write(`${summary.input}: ${formatSummary(summary)}\n`);
+    return summary;
+  } finally {
+    progress.finish();
+  }
+}
+
+/** `--dry-run`: the first row's messages and an estimate for the whole input; no network. */
+async function dryRun(command: CliCommand): Promise<number> {
+  const context = await preparePrompt(command.options);
+  for (const input of command.inputs) {
+    const csv = await openCsv(input, { skipBadRows: true, delimiter: command.options.delimiter });
+    const columns = context.settings.columns ?? csv.columns;
+    const missing = columns.filter((column) => !csv.columns.includes(column));
+    if (missing.length) {
+      throw new ExtractError("COLUMN_NOT_FOUND", `${csv.name} has no column "${missing[0]}". Available columns: ${csv.columns.join(", ")}.`);
+    }
+    let first: InputRecord | undefined;
+    async function* records(): AsyncGenerator<InputRecord> {
+      for await (const row of csv.rows) {
+        const record = Object.fromEntries(columns.map((column) => [column, row.record[column] ?? ""]));
+        first ??= record;
+        yield record;
+      }
+    }
+    const estimate = await estimateRun(records(), {
+      systemPrompt: context.systemPrompt,
+      jsonSchema: context.jsonSchema,
+      model: context.settings.model,
+      maxTokens: context.settings.maxTokens,
+    });
+    const messages = first ? buildMessages(context.systemPrompt, first) : undefined;
+    print(process.stdout, `${command.inputs.length > 1 ? `== ${csv.name}\n` : ""}${formatDryRun(messages, estimate, context.settings.model)}`);
+  }
+  return EXIT.ok;
+}
+
+function resumeHint(summary: CsvRunSummary): string {
+  const done = `Interrupted after ${summary.rowsDone} rows of ${summary.input}.`;
+  return summary.journal
+    ? `${done} Run the same command with --resume to finish: finished rows are not sent again.\n`
+    : `${done} Output went to ${summary.output}, so there is no journal to resume from: use -o FILE next time.\n`;
+}
+
+function print(stream: NodeJS.WritableStream, text: string): number {
+  stream.write(text.endsWith("\n") ? text : `${text}\n`);
+  return EXIT.ok;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+/** One line on stderr, naming the flag the user typed, never a secret. */
+function reportError(error: unknown, apiKey: string | undefined): number {
+  if (error instanceof ExtractError) {
+    let message = error.message;
+    const flag = error.path ? FLAG_OF_OPTION[error.path] : undefined;
+    if (error.code === "INVALID_OPTION" && flag) message = message.replace(`\`${error.path}\``, flag);
+    process.stderr.write(`extract: ${error.code}: ${redactSecrets(message, [apiKey, process.env.OPENAI_API_KEY])}\n`);
+    return EXIT.usage;
+  }
+  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`extract: internal error (please report it): ${redactSecrets(text, [apiKey, process.env.OPENAI_API_KEY])}\n`);
+  return EXIT.usage;
+}
+
+const argv = process.argv.slice(2);
+main(argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.exitCode = reportError(error, apiKeyFlag(argv));
+  },
+);
+
+/** The --api-key value, if any, so that it can be scrubbed from messages. */
+function apiKeyFlag(args: readonly string[]): string | undefined {
+  const at = args.findIndex((arg) => arg === "--api-key" || arg.startsWith("--api-key="));
+  if (at === -1) return undefined;
+  return args[at]!.includes("=") ? args[at]!.slice("--api-key=".length) : args[at + 1];
+}

@@ -1,14 +1,13 @@
 import type { z } from "zod";
-import { extractRecord, type RunContext } from "./attempts.js";
+import { extractRecord } from "./attempts.js";
 import { runOrdered, type RowSource } from "./batch.js";
-import { createOpenAIEngine } from "./engine/openai.js";
 import type { Usage } from "./engine/types.js";
 import { ExtractError, FATAL_CODES } from "./errors.js";
-import { Journal, MemoryStore, rowKey, runFingerprint, type ResultStore, type StoredResult } from "./journal.js";
-import { normalizeOptions, type ExtractOptions, type SchemaInput } from "./options.js";
-import { buildSystemPrompt, type InputRecord } from "./prompt.js";
-import { toPromptJsonSchema, type ObjectSchema } from "./schema/json-schema.js";
-import { loadSchema } from "./schema/load.js";
+import { Journal, MemoryStore, rowKey, type ResultStore, type StoredResult } from "./journal.js";
+import type { ExtractOptions, SchemaInput } from "./options.js";
+import type { InputRecord } from "./prompt.js";
+import { prepareRun, type RunContext } from "./run-context.js";
+import type { ObjectSchema } from "./schema/json-schema.js";
 
 /** One input row: a record of column values, or a plain string (sent as `{ "text": ... }`). */
 export type RowInput = Record<string, unknown> | string;
@@ -71,6 +70,20 @@ export async function* extract<S extends SchemaInput, R extends RowInput = RowIn
   options: ExtractOptions<S>,
 ): AsyncGenerator<ExtractResult<InferData<S>, R>, void, undefined> {
   const context = await prepareRun(options);
+  const toRecord = (row: R, index: number) => toInputRecord(row, context.settings.columns, index);
+  yield* runExtraction(context, rows, toRecord, options) as AsyncGenerator<ExtractResult<InferData<S>, R>>;
+}
+
+/**
+ * The engine room of {@link extract}, for callers that prepared the run themselves (the CSV
+ * runner): `toRecord` turns a row into what the model sees, or into the error that fails it.
+ */
+export async function* runExtraction<R>(
+  context: RunContext,
+  rows: RowSource<R>,
+  toRecord: (row: R, index: number) => InputRecord | ExtractError,
+  options: Pick<ExtractOptions, "journal" | "resume" | "signal" | "stopSignal" | "onProgress">,
+): AsyncGenerator<ExtractResult<unknown, R>, void, undefined> {
   const store: ResultStore = options.journal
     ? await Journal.open(options.journal, { resume: options.resume ?? false })
     : new MemoryStore();
@@ -99,8 +112,8 @@ export async function* extract<S extends SchemaInput, R extends RowInput = RowIn
     }
   };
 
-  const processRow = async (row: R, index: number, signal: AbortSignal): Promise<ExtractResult<InferData<S>, R>> => {
-    const record = toInputRecord(row, context.settings.columns, index);
+  const processRow = async (row: R, index: number, signal: AbortSignal): Promise<ExtractResult<unknown, R>> => {
+    const record = toRecord(row, index);
     const result =
       record instanceof ExtractError
         ? { ok: false, error: { code: record.code, message: record.message }, attempts: 0, usage: { prompt_tokens: 0, completion_tokens: 0 }, repaired: false, reused: false }
@@ -119,7 +132,7 @@ export async function* extract<S extends SchemaInput, R extends RowInput = RowIn
 
     const { attempts, usage, repaired, reused } = result;
     return result.ok
-      ? { index, row, ok: true, data: result.data as InferData<S>, attempts, usage, repaired, reused }
+      ? { index, row, ok: true, data: result.data, attempts, usage, repaired, reused }
       : { index, row, ok: false, error: result.error!, attempts, usage, repaired, reused };
   };
 
@@ -153,35 +166,8 @@ export async function extractOne<S extends SchemaInput>(input: RowInput, options
   return outcome.data as InferData<S>;
 }
 
-/**
- * Does once per run what is the same for every row: options, schema loading, JSON Schema,
- * system prompt, engine. Every configuration error surfaces here, before any model call.
- */
-export async function prepareRun(options: ExtractOptions): Promise<RunContext> {
-  const settings = normalizeOptions(options);
-  if (options.schema === undefined) {
-    throw new ExtractError("INVALID_OPTION", "Expected `schema` to be a zod object or a schema name, got undefined.");
-  }
-  const loaded = typeof options.schema === "string" ? await loadSchema(options.schema, { schemasDir: options.schemasDir }) : undefined;
-  const schema = loaded?.schema ?? (options.schema as ObjectSchema);
-  const systemPrompt = buildSystemPrompt(toPromptJsonSchema(schema), [loaded?.instructions, settings.instructions]);
-  const engine =
-    options.engine ??
-    createOpenAIEngine({
-      model: settings.model,
-      client: options.client,
-      apiKey: options.apiKey,
-      baseURL: options.baseURL,
-      timeout: settings.timeout,
-      maxRetries: settings.maxRetries,
-    });
-  const { model, maxAttempts, maxTokens, maxTokensCap, temperature } = settings;
-  const fingerprint = runFingerprint({ systemPrompt, model, maxAttempts, maxTokens, maxTokensCap, temperature });
-  return { schema, systemPrompt, engine, settings, fingerprint };
-}
-
 /** The part of a row the model sees: the selected columns, or `{ text }` for a string. */
-function toInputRecord(row: RowInput, columns: readonly string[] | undefined, index: number): InputRecord | ExtractError {
+export function toInputRecord(row: RowInput, columns: readonly string[] | undefined, index: number): InputRecord | ExtractError {
   if (typeof row === "string") return { text: row };
   if (!columns) return row;
   const missing = columns.filter((column) => !Object.hasOwn(row, column));
