@@ -39,6 +39,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ChatEngine {
     model,
     async complete(request: CompletionRequest): Promise<CompletionReply> {
       let completion: OpenAI.Chat.Completions.ChatCompletion;
+      const call = linkedSignal(request.signal);
       try {
         completion = await client.chat.completions.create(
           {
@@ -48,10 +49,12 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ChatEngine {
             [tokenLimitField]: request.maxTokens,
             ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
           },
-          { signal: request.signal },
+          { signal: call.signal },
         );
       } catch (error) {
         throw toExtractError(error, { model, baseURL: client.baseURL, maxRetries: client.maxRetries, secrets });
+      } finally {
+        call.release();
       }
       const choice = completion.choices[0];
       if (!choice) {
@@ -68,6 +71,20 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ChatEngine {
       };
     },
   };
+}
+
+/**
+ * A signal of its own for one call, aborted with the run's signal. The SDK adds an abort
+ * listener to the signal it is given and never removes it; handed the run's signal, a long run
+ * piles up one listener per call (memory grows, and every add scans the list: quadratic time).
+ */
+function linkedSignal(parent: AbortSignal | undefined): { signal?: AbortSignal; release: () => void } {
+  if (!parent) return { release: () => undefined };
+  const controller = new AbortController();
+  const abort = () => controller.abort(parent.reason);
+  if (parent.aborted) abort();
+  else parent.addEventListener("abort", abort, { once: true });
+  return { signal: controller.signal, release: () => parent.removeEventListener("abort", abort) };
 }
 
 function createClient(options: OpenAIEngineOptions): OpenAI {
