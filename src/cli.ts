@@ -7,13 +7,10 @@ import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { FLAG_OF_OPTION, parseCommandLine, USAGE, type CliCommand } from "./cli/args.js";
-import { openCsv } from "./csv/read.js";
-import { estimateRun, formatDryRun } from "./dry-run.js";
+import { formatDryRun } from "./dry-run.js";
 import { ExtractError, redactSecrets } from "./errors.js";
-import { extractCsv, type CsvRunSummary } from "./extract-csv.js";
-import { buildMessages, type InputRecord } from "./prompt.js";
+import { estimateCsv, extractCsv, type CsvRunSummary } from "./extract-csv.js";
 import { formatSummary, ProgressLine } from "./progress.js";
-import { preparePrompt } from "./run-context.js";
 
 /** Exit codes, as documented in the usage text and the README. */
 const EXIT = { ok: 0, rowsFailed: 1, usage: 2, interrupted: 130 } as const;
@@ -83,30 +80,10 @@ async function runOne(command: CliCommand, input: string, stopSignal: AbortSigna
 
 /** `--dry-run`: the first row's messages and an estimate for the whole input; no network. */
 async function dryRun(command: CliCommand): Promise<number> {
-  const context = await preparePrompt(command.options);
   for (const input of command.inputs) {
-    const csv = await openCsv(input, { skipBadRows: true, delimiter: command.options.delimiter });
-    const columns = context.settings.columns ?? csv.columns;
-    const missing = columns.filter((column) => !csv.columns.includes(column));
-    if (missing.length) {
-      throw new ExtractError("COLUMN_NOT_FOUND", `${csv.name} has no column "${missing[0]}". Available columns: ${csv.columns.join(", ")}.`);
-    }
-    let first: InputRecord | undefined;
-    async function* records(): AsyncGenerator<InputRecord> {
-      for await (const row of csv.rows) {
-        const record = Object.fromEntries(columns.map((column) => [column, row.record[column] ?? ""]));
-        first ??= record;
-        yield record;
-      }
-    }
-    const estimate = await estimateRun(records(), {
-      systemPrompt: context.systemPrompt,
-      jsonSchema: context.jsonSchema,
-      model: context.settings.model,
-      maxTokens: context.settings.maxTokens,
-    });
-    const messages = first ? buildMessages(context.systemPrompt, first) : undefined;
-    print(process.stdout, `${command.inputs.length > 1 ? `== ${csv.name}\n` : ""}${formatDryRun(messages, estimate, context.settings.model)}`);
+    const { input: name, model, firstMessages, estimate } = await estimateCsv(input, command.options);
+    const heading = command.inputs.length > 1 ? `== ${name}\n` : "";
+    print(process.stdout, `${heading}${formatDryRun(firstMessages, estimate, model)}`);
   }
   return EXIT.ok;
 }

@@ -10,7 +10,9 @@ import { ExtractError } from "./errors.js";
 import { runExtraction } from "./extract.js";
 import type { ExtractOptions, ProgressEvent, SchemaInput } from "./options.js";
 import type { RunTotals } from "./progress.js";
-import { prepareRun } from "./run-context.js";
+import { buildMessages, type ChatMessage, type InputRecord } from "./prompt.js";
+import { preparePrompt, prepareRun } from "./run-context.js";
+import { estimateRun, type DryRunEstimate } from "./dry-run.js";
 
 /** Options of {@link extractCsv}: those of `extract()`, plus where and how to write. */
 export interface ExtractCsvOptions<S extends SchemaInput = SchemaInput> extends Omit<ExtractOptions<S>, "onProgress"> {
@@ -142,6 +144,39 @@ export async function extractCsv<S extends SchemaInput>(input: string | NodeJS.R
     interrupted: !read.done || rowsWritten < read.rows,
     journal: temporaryDir ? undefined : journal,
   };
+}
+
+/** What `--dry-run` prints: the first row's messages and an estimate for the whole input. */
+export interface CsvEstimate {
+  input: string;
+  model: string;
+  /** The exact messages of the first row's first attempt; undefined for an input with no rows. */
+  firstMessages?: ChatMessage[];
+  estimate: DryRunEstimate;
+}
+
+/**
+ * The dry run of {@link extractCsv}: reads the input (streaming) and counts the tokens a run
+ * would send, with no network call and no API key needed.
+ */
+export async function estimateCsv<S extends SchemaInput>(
+  input: string | NodeJS.ReadableStream,
+  options: Pick<ExtractCsvOptions<S>, "schema" | "schemasDir" | "instructions" | "model" | "columns" | "maxTokens" | "delimiter">,
+): Promise<CsvEstimate> {
+  const context = await preparePrompt(options);
+  const csv = await openCsv(input, { skipBadRows: true, delimiter: options.delimiter });
+  const columns = selectColumns(csv, context.settings.columns);
+  let firstMessages: ChatMessage[] | undefined;
+  async function* records(): AsyncGenerator<InputRecord> {
+    for await (const row of csv.rows) {
+      const record = pick(row.record, columns);
+      firstMessages ??= buildMessages(context.systemPrompt, record);
+      yield record;
+    }
+  }
+  const { model, maxTokens } = context.settings;
+  const estimate = await estimateRun(records(), { systemPrompt: context.systemPrompt, jsonSchema: context.jsonSchema, model, maxTokens });
+  return { input: csv.name, model, firstMessages, estimate };
 }
 
 /** Checks the output options that need no file access; returns the output format. */

@@ -3,6 +3,16 @@
  * This file is the public API; anything not exported here is internal.
  */
 export { extract, extractOne, type ExtractResult, type ExtractSuccess, type ExtractFailure, type InferData, type RowInput } from "./extract.js";
+export {
+  extractCsv,
+  estimateCsv,
+  type ExtractCsvOptions,
+  type CsvRunSummary,
+  type CsvProgressEvent,
+  type CsvEstimate,
+} from "./extract-csv.js";
+export type { OutputFormat } from "./csv/write.js";
+export type { DryRunEstimate } from "./dry-run.js";
 export { DEFAULTS, type ExtractOptions, type ProgressEvent, type SchemaInput } from "./options.js";
 export { ExtractError, type ExtractErrorCode, type ExtractErrorContext } from "./errors.js";
 export { loadSchema, listSchemas, type LoadedSchema, type LoadSchemaOptions } from "./schema/load.js";
