@@ -6,10 +6,8 @@ import type { ObjectSchema } from "./schema/json-schema.js";
 /** A schema given inline (a zod object) or by reference (a name in the schemas folder, or a path). */
 export type SchemaInput = ObjectSchema | string;
 
-/** Totals reported to `onProgress` each time a row finishes. */
-export interface ProgressEvent {
-  /** Index of the row that just finished. */
-  index: number;
+/** Running totals of a run, as reported after each row. */
+export interface RunTotals {
   rowsDone: number;
   rowsOk: number;
   rowsFailed: number;
@@ -17,8 +15,14 @@ export interface ProgressEvent {
   rowsReused: number;
   /** Model calls so far, re-asks included. */
   modelCalls: number;
-  /** Tokens spent by this run's model calls (reused rows cost nothing). */
+  /** Tokens spent by this run's model calls, failed attempts included (reused rows cost nothing). */
   usage: Usage;
+}
+
+/** What `onProgress` gets each time a row finishes. */
+export interface ProgressEvent extends RunTotals {
+  /** Index of the row that just finished. */
+  index: number;
 }
 
 /** Options of `extract()`, `extractOne()` and the CLI (which maps its flags onto these names). */

@@ -1,17 +1,5 @@
-import type { Usage } from "./engine/types.js";
+import type { RunTotals } from "./options.js";
 import { estimateCost, formatUsd } from "./pricing.js";
-
-/** Running totals of a run, as `extract()` reports them after each row. */
-export interface RunTotals {
-  rowsDone: number;
-  rowsOk: number;
-  rowsFailed: number;
-  /** Rows taken from an earlier run's output instead of asking the model again. */
-  rowsReused: number;
-  modelCalls: number;
-  /** Tokens billed so far, failed attempts included. */
-  usage: Usage;
-}
 
 /** What a progress line shows: the totals, the time spent and, when known, how far into the input. */
 export interface ProgressSnapshot extends RunTotals {
