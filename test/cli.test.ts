@@ -35,7 +35,7 @@ function writeCsv(name: string, text: string | Buffer): string {
 }
 
 const people = (n: number) => `id,text\n${Array.from({ length: n }, (_, i) => `${i},person ${i}`).join("\n")}\n`;
-const base = () => ["--schema", "person", "--base-url", server.url, "--api-key", "sk-cli-test-key-0123456789"];
+const base = () => ["--schema", "person", "--base-url", server.url, "--api-key", "sk-cli-test-1234"];
 const env = { EXTRACT_SCHEMAS_DIR: fixtures, EXTRACT_MODEL: "test-model" };
 
 function readCsv(file: string): Record<string, string>[] {
@@ -207,11 +207,11 @@ describe("extract CLI: exit code 2, nothing sent", () => {
   });
 
   it("never prints the API key, even when the server echoes it", async () => {
-    server.handle(() => ({ status: 401, error: { message: "Incorrect API key provided: sk-cli-test-key-0123456789." } }));
+    server.handle(() => ({ status: 401, error: { message: "Incorrect API key provided: sk-cli-test-1234." } }));
     const run = await runCli([writeCsv("in.csv", people(3)), ...base(), "-o", path.join(dir, "out.csv")], { env });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/AUTH_FAILED/);
-    expect(run.stderr + run.stdout).not.toContain("sk-cli-test-key");
+    expect(run.stderr + run.stdout).not.toContain("sk-cli-test");
   });
 });
 

@@ -23,7 +23,7 @@ beforeEach(async () => {
 afterEach(() => server.close());
 
 function options(extra: Partial<ExtractOptions<typeof ticket>> = {}): ExtractOptions<typeof ticket> {
-  return { schema: ticket, model: "test-model", baseURL: server.url, apiKey: "sk-test-0123456789abcdefghij", maxRetries: 2, ...extra };
+  return { schema: ticket, model: "test-model", baseURL: server.url, apiKey: "sk-test-01234", maxRetries: 2, ...extra };
 }
 
 async function collect<T>(results: AsyncIterable<T>): Promise<T[]> {
@@ -54,7 +54,7 @@ describe("extract() at the wire", () => {
     });
     const [request] = server.requests;
     expect(request!.schemaErrors).toEqual([]);
-    expect(request!.headers.authorization).toBe("Bearer sk-test-0123456789abcdefghij");
+    expect(request!.headers.authorization).toBe("Bearer sk-test-01234");
     expect(request!.body).toMatchObject({
       model: "test-model",
       response_format: { type: "json_object" },
@@ -221,7 +221,7 @@ describe("extract() at the wire", () => {
   });
 
   it("stops the whole run once with AUTH_FAILED, never showing the key", async () => {
-    server.handle(() => ({ status: 401, error: { message: "Incorrect API key provided: sk-test-01**********ghij." } }));
+    server.handle(() => ({ status: 401, error: { message: "Incorrect API key provided: sk-test-01234 (echoed in full)." } }));
     const error = await collect(extract(["a", "b", "c"], options({ concurrency: 1 }))).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ExtractError);
