@@ -37,8 +37,9 @@ export interface ExtractCsvOptions<S extends SchemaInput = SchemaInput> extends 
   onProgress?: (event: CsvProgressEvent) => void;
 }
 
-/** A progress event of a CSV run: row totals plus bytes read, for a percentage and an ETA. */
+/** A progress event of a CSV run: row totals plus how far into the input, for a percentage and an ETA. */
 export interface CsvProgressEvent extends ProgressEvent {
+  /** Input consumed up to the last row written (characters; bytes for ASCII text). */
   bytesRead: number;
   /** Size of the input file; undefined for stdin or a stream. */
   totalBytes?: number;
@@ -97,9 +98,13 @@ export async function extractCsv<S extends SchemaInput>(input: string | NodeJS.R
   const journal = options.journal ?? (outPath ? `${outPath}.journal` : path.join(temporaryDir!, "run.journal"));
 
   let totals: RunTotals = { rowsDone: 0, rowsOk: 0, rowsFailed: 0, rowsReused: 0, modelCalls: 0, usage: { prompt_tokens: 0, completion_tokens: 0 } };
+  // Progress follows the last row written, not the reader, which runs ahead by a buffer or two
+  // (a small file is read whole before the first row is done).
+  let position = 0;
+  const { totalBytes } = csv.progress();
   const onProgress = (event: ProgressEvent) => {
     totals = event;
-    options.onProgress?.({ ...event, ...csv.progress() });
+    options.onProgress?.({ ...event, bytesRead: position, totalBytes });
   };
   const toRecord = (row: CsvRow) => row.error ?? pick(row.record, columns);
 
@@ -125,6 +130,7 @@ export async function extractCsv<S extends SchemaInput>(input: string | NodeJS.R
         usage: result.usage,
       });
       rowsWritten++;
+      position = result.row.end;
     }
     await writer.close();
   } catch (error) {

@@ -13,6 +13,11 @@ export interface CsvRow {
   line: number;
   /** Values by (de-duplicated) header name. For a malformed row: the fields there were, mapped to the first columns. */
   record: Record<string, string>;
+  /**
+   * Characters of the file consumed up to the end of this row (bytes, for ASCII text), so that
+   * progress can follow the rows done rather than the read-ahead.
+   */
+  end: number;
   /** Set only for a malformed row when `skipBadRows` is on: an ExtractError with code CSV_MALFORMED (file, line, message saying what). */
   error?: ExtractError;
 }
@@ -142,8 +147,8 @@ class RowBuilder {
     private readonly skipBadRows: boolean,
   ) {}
 
-  /** Handles one record; `emptyLines` and `parserLines` are csv-parse's running counts. */
-  accept(fields: string[], emptyLines: number, parserLines: number): Parsed | null {
+  /** Handles one record; `emptyLines`, `parserLines` and `parserBytes` are csv-parse's running counts. */
+  accept(fields: string[], emptyLines: number, parserLines: number, parserBytes: number): Parsed | null {
     const line = this.nextLine + emptyLines - this.emptyLinesSeen;
     let lastLine = line;
     for (const field of fields) {
@@ -159,7 +164,7 @@ class RowBuilder {
       this.hasProtoColumn = this.columns.includes("__proto__");
       return HEADER;
     }
-    const row: CsvRow = { index: this.index++, line, record: this.toRecord(fields) };
+    const row: CsvRow = { index: this.index++, line, end: parserBytes, record: this.toRecord(fields) };
     if (fields.length !== this.columns.length) {
       const hint = this.skipBadRows ? "" : ", or pass --skip-bad-rows to record such rows as failed";
       row.error = new ExtractError(
@@ -215,7 +220,7 @@ class RowParser extends Parser {
 
   override push(record: string[] | null): boolean {
     if (record === null) return super.push(null);
-    const item = this.builder.accept(record, this.info.empty_lines, this.info.lines);
+    const item = this.builder.accept(record, this.info.empty_lines, this.info.lines, this.info.bytes);
     return item === null || super.push(item);
   }
 }

@@ -199,6 +199,12 @@ describe("openCsv syntax", () => {
     ]);
   });
 
+  it("gives each row the input position at its end, for progress", async () => {
+    const text = 'a,b\n1,"x\ny"\n22,2\n';
+    const { rows } = await readCsv(text);
+    expect(rows.map((row) => row.end)).toEqual([text.indexOf("22"), text.length]);
+  });
+
   it("reads a final line without a trailing newline", async () => {
     const { rows } = await readCsv("a,b\n1,2\n3,4");
     expect(rows.map((row) => row.record)).toEqual([
