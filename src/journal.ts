@@ -28,6 +28,12 @@ export interface ResultStore {
  */
 const TRANSIENT_CODES: ReadonlySet<string> = new Set(["RATE_LIMITED", "TIMEOUT", "CONNECTION_FAILED", "MODEL_ERROR"]);
 
+/**
+ * How many of this run's rows stay findable for reuse by an identical row later in the same run
+ * (about 4 MB). Rows from an earlier run are all findable on resume.
+ */
+const RECENT_ROWS = 100_000;
+
 /** Hex digits of a row key (128 bits). Journal lines start with `{"k":"<key>"`. */
 const KEY_LENGTH = 32;
 const LINE_PREFIX = Buffer.from('{"k":"');
@@ -56,23 +62,29 @@ function shortKey(key: string): number {
  * row so a line reaches the OS before the row is reported done and survives `kill -9` of this
  * process (no fsync per row: that would cost milliseconds per row and protect only against a
  * power cut). A torn last line is ignored and cut off when the journal is reopened. In memory
- * it keeps only a map from key to byte offset; results are read back from the file on demand.
+ * it keeps only maps from key to byte offset (the earlier run's rows, and this run's latest
+ * `recentRows`); results are read back from the file on demand.
  */
 export class Journal implements ResultStore {
-  private readonly offsets = new Map<number, number>();
+  /** Rows the journal held when it was opened with `resume`: as many as the earlier run finished. */
+  private readonly resumed = new Map<number, number>();
+  /** Rows recorded by this run, the most recent `recentRows` only, so memory stays flat. */
+  private readonly recent = new Map<number, number>();
 
   private constructor(
     readonly file: string,
     private readonly fd: number,
     private size: number,
+    private readonly recentRows: number,
   ) {}
 
   /**
    * Opens the journal at `file`. With `resume`, the rows it holds become available to
-   * {@link lookup}; without it, the journal starts empty.
+   * {@link lookup}; without it, the journal starts empty. `recentRows` (default 100,000) bounds
+   * how many of this run's own rows stay findable.
    * @throws ExtractError `OUTPUT_UNWRITABLE` when the file cannot be created or written.
    */
-  static async open(file: string, options: { resume: boolean }): Promise<Journal> {
+  static async open(file: string, options: { resume: boolean; recentRows?: number }): Promise<Journal> {
     const exists = await stat(file).then(
       (s) => s.isFile(),
       () => false,
@@ -86,14 +98,14 @@ export class Journal implements ResultStore {
         cause: error,
       });
     }
-    const journal = new Journal(file, fd, 0);
+    const journal = new Journal(file, fd, 0, options.recentRows ?? RECENT_ROWS);
     if (options.resume && exists) await journal.index();
     return journal;
   }
 
-  /** Rows found in the journal when it was opened, plus those recorded since. */
-  get count(): number {
-    return this.offsets.size;
+  /** Rows found in the journal when it was opened with `resume`. */
+  get resumedCount(): number {
+    return this.resumed.size;
   }
 
   /** Reads every complete line, remembers its offset, and cuts off a torn tail. */
@@ -108,7 +120,7 @@ export class Journal implements ResultStore {
         pending.push(chunk.subarray(from, newline));
         const line = Buffer.concat(pending);
         const key = parseKey(line);
-        if (key) this.offsets.set(shortKey(key), pendingStart);
+        if (key) this.resumed.set(shortKey(key), pendingStart);
         goodEnd = offset + newline + 1;
         pending = [];
         pendingStart = goodEnd;
@@ -123,7 +135,8 @@ export class Journal implements ResultStore {
   }
 
   lookup(key: string): StoredResult | undefined {
-    const offset = this.offsets.get(shortKey(key));
+    const short = shortKey(key);
+    const offset = this.recent.get(short) ?? this.resumed.get(short);
     if (offset === undefined) return undefined;
     let entry: StoredResult & { k: string };
     try {
@@ -140,7 +153,8 @@ export class Journal implements ResultStore {
   record(key: string, index: number, result: StoredResult): void {
     const line = Buffer.from(`${JSON.stringify({ k: key, i: index, ...result })}\n`);
     writeSync(this.fd, line, 0, line.length, this.size);
-    this.offsets.set(shortKey(key), this.size);
+    this.recent.set(shortKey(key), this.size);
+    if (this.recent.size > this.recentRows) this.recent.delete(this.recent.keys().next().value!);
     this.size += line.length;
   }
 

@@ -38,7 +38,7 @@ describe("Journal", () => {
     journal.close();
 
     const again = await Journal.open(file, { resume: true });
-    expect(again.count).toBe(2);
+    expect(again.resumedCount).toBe(2);
     expect(again.lookup("b".repeat(32))).toEqual(ok(1));
     expect(again.lookup("c".repeat(32))).toBeUndefined();
     again.close();
@@ -61,7 +61,7 @@ describe("Journal", () => {
     appendFileSync(file, `{"k":"${"b".repeat(32)}","i":1,"ok":tr`);
 
     const resumed = await Journal.open(file, { resume: true });
-    expect(resumed.count).toBe(1);
+    expect(resumed.resumedCount).toBe(1);
     expect(resumed.lookup("b".repeat(32))).toBeUndefined();
     resumed.record("c".repeat(32), 2, ok(2));
     resumed.close();
@@ -72,7 +72,7 @@ describe("Journal", () => {
   it("skips lines that are not its own", async () => {
     writeFileSync(file, `garbage\n{"k":"short"}\n{"k":"${"d".repeat(32)}","i":0,"ok":true,"data":1,"attempts":1,"usage":{"prompt_tokens":1,"completion_tokens":1},"repaired":false}\n`);
     const journal = await Journal.open(file, { resume: true });
-    expect(journal.count).toBe(1);
+    expect(journal.resumedCount).toBe(1);
     expect(journal.lookup("d".repeat(32))).toMatchObject({ ok: true, data: 1 });
     journal.close();
   });
@@ -93,6 +93,17 @@ describe("Journal", () => {
     journal.record(first, 0, ok(0));
     expect(journal.lookup(second)).toBeUndefined();
     journal.close();
+  });
+
+  it("keeps only this run's latest rows findable, so memory stays flat; a resume finds them all", async () => {
+    const journal = await Journal.open(file, { resume: false, recentRows: 2 });
+    for (const [i, key] of ["a", "b", "c"].entries()) journal.record(key.repeat(32), i, ok(i));
+    expect(journal.lookup("a".repeat(32))).toBeUndefined();
+    expect(journal.lookup("c".repeat(32))).toEqual(ok(2));
+    journal.close();
+    const resumed = await Journal.open(file, { resume: true, recentRows: 2 });
+    expect(resumed.lookup("a".repeat(32))).toEqual(ok(0));
+    resumed.close();
   });
 
   it("reads back lines longer than one read buffer", async () => {
