@@ -4,23 +4,9 @@ import { pipeline } from "node:stream";
 import { CsvError, Parser, type Options } from "csv-parse";
 import { ExtractError } from "../errors.js";
 import { createDecoder } from "./decode.js";
+import { HEADER, MAX_ROW_BYTES, RowBuilder, type CsvRow, type HeaderRename, type Parsed } from "./rows.js";
 
-/** One data row of a CSV file. */
-export interface CsvRow {
-  /** 0-based data row index (the header is not a row). */
-  index: number;
-  /** 1-based line of the file where the row starts (header is line 1 for a normal file). */
-  line: number;
-  /** Values by (de-duplicated) header name. For a malformed row: the fields there were, mapped to the first columns. */
-  record: Record<string, string>;
-  /**
-   * Characters of the file consumed up to the end of this row (bytes, for ASCII text), so that
-   * progress can follow the rows done rather than the read-ahead.
-   */
-  end: number;
-  /** Set only for a malformed row when `skipBadRows` is on: an ExtractError with code CSV_MALFORMED (file, line, message saying what). */
-  error?: ExtractError;
-}
+export type { CsvRow, HeaderRename };
 
 /** An opened CSV input: its header, and its rows to be read once. */
 export interface CsvInput {
@@ -33,7 +19,7 @@ export interface CsvInput {
    * `column_<position>`; a repeated name becomes `name_2`, `name_3`... in order of appearance,
    * skipping any name the header already has (`a,a,a_2` gives `a`, `a_3`, `a_2`).
    */
-  renamed: { position: number; from: string; to: string }[];
+  renamed: HeaderRename[];
   /**
    * The data rows, read lazily with backpressure (single use). Throws ExtractError
    * (CSV_MALFORMED / INVALID_ENCODING / INPUT_UNREADABLE) at the bad spot unless `skipBadRows`
@@ -52,9 +38,6 @@ export interface OpenCsvOptions {
   /** Field delimiter. @default "," */
   delimiter?: string;
 }
-
-/** Longest row accepted, in bytes: far beyond any model's context, it stops an unclosed quote from swallowing the file into memory. */
-const MAX_ROW_BYTES = 8 * 1024 * 1024;
 
 const REASONS: Record<string, string> = {
   ENOENT: "does not exist",
@@ -90,119 +73,6 @@ async function openSource(source: string | NodeJS.ReadableStream): Promise<Sourc
     throw unreadable(source, Object.assign(new Error("is a directory"), { code: "EISDIR" }));
   }
   return { name: source, stream: handle.createReadStream(), totalBytes: stats.isFile() ? stats.size : undefined };
-}
-
-/** Stands for the header record in the parser's output; data rows follow it. */
-const HEADER = Symbol("header");
-type Parsed = CsvRow | typeof HEADER;
-
-/**
- * Header names made unique: empty -> `column_<position>`, repeats -> `name_2`, `name_3`...,
- * never reusing a name the header already has. Positions are 1-based.
- */
-function dedupeHeader(names: readonly string[]): Pick<CsvInput, "columns" | "renamed"> {
-  const written = new Set(names);
-  const used = new Set<string>();
-  const renamed: CsvInput["renamed"] = [];
-  const columns = names.map((from, i) => {
-    let to = from;
-    if (from === "" || used.has(from)) {
-      const base = from === "" ? `column_${i + 1}` : from;
-      to = from === "" ? base : `${base}_2`;
-      for (let n = from === "" ? 2 : 3; written.has(to) || used.has(to); n++) to = `${base}_${n}`;
-      renamed.push({ position: i + 1, from, to });
-    }
-    used.add(to);
-    return to;
-  });
-  return { columns, renamed };
-}
-
-function isBlank(fields: readonly string[]): boolean {
-  return fields.length === 1 && fields[0]!.trim() === "";
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
-}
-
-/**
- * Turns parsed records into rows. It runs inside the parser (see {@link RowParser}), in file
- * order, so its line count is exact at the moment a parse error is raised, however far the
- * consumer lags behind.
- */
-class RowBuilder {
-  columns: string[] = [];
-  renamed: CsvInput["renamed"] = [];
-  private headerSeen = false;
-  private hasProtoColumn = false;
-  private index = 0;
-  private nextLine = 1;
-  private emptyLinesSeen = 0;
-  /** csv-parse counts "\r\n" inside quotes as two lines; this is its surplus so far. */
-  private lineSurplus = 0;
-
-  constructor(
-    private readonly name: string,
-    private readonly skipBadRows: boolean,
-  ) {}
-
-  /** Handles one record; `emptyLines`, `parserLines` and `parserBytes` are csv-parse's running counts. */
-  accept(fields: string[], emptyLines: number, parserLines: number, parserBytes: number): Parsed | null {
-    const line = this.nextLine + emptyLines - this.emptyLinesSeen;
-    let lastLine = line;
-    for (const field of fields) {
-      for (let at = field.indexOf("\n"); at !== -1; at = field.indexOf("\n", at + 1)) lastLine++;
-    }
-    this.emptyLinesSeen = emptyLines;
-    this.nextLine = lastLine + 1;
-    this.lineSurplus = parserLines - lastLine;
-    if (isBlank(fields)) return null;
-    if (!this.headerSeen) {
-      this.headerSeen = true;
-      ({ columns: this.columns, renamed: this.renamed } = dedupeHeader(fields));
-      this.hasProtoColumn = this.columns.includes("__proto__");
-      return HEADER;
-    }
-    const row: CsvRow = { index: this.index++, line, end: parserBytes, record: this.toRecord(fields) };
-    if (fields.length !== this.columns.length) {
-      const hint = this.skipBadRows ? "" : ", or pass --skip-bad-rows to record such rows as failed";
-      row.error = new ExtractError(
-        "CSV_MALFORMED",
-        `${this.name} line ${line}: ${plural(fields.length, "field")}, but the header has ${this.columns.length}. ` +
-          `Fix the row (a missing or extra comma or quote?)${hint}.`,
-        { file: this.name, line, row: row.index },
-      );
-    }
-    return row;
-  }
-
-  private toRecord(fields: readonly string[]): Record<string, string> {
-    const count = Math.min(fields.length, this.columns.length);
-    // Assigning to "__proto__" would set the prototype; fromEntries defines a property instead.
-    if (this.hasProtoColumn) return Object.fromEntries(this.columns.slice(0, count).map((column, i) => [column, fields[i]!]));
-    const record: Record<string, string> = {};
-    for (let i = 0; i < count; i++) record[this.columns[i]!] = fields[i]!;
-    return record;
-  }
-
-  /** Describes a csv-parse error at the line where the problem is. */
-  parseError(error: CsvError): ExtractError {
-    // An unclosed quote is only noticed at the end; the row it opened in is where to look.
-    const atRowStart = error.code === "CSV_QUOTE_NOT_CLOSED" || error.code === "CSV_MAX_RECORD_SIZE";
-    const line = atRowStart
-      ? this.nextLine + Number(error.empty_lines) - this.emptyLinesSeen
-      : Number(error.lines) - this.lineSurplus;
-    const fixQuotes = 'Add the missing closing quote, or double each quote that is part of the text ("").';
-    const what: Partial<Record<CsvError["code"], string>> = {
-      CSV_QUOTE_NOT_CLOSED: `a quote opened in the row starting here is never closed (the file ends inside it). ${fixQuotes}`,
-      CSV_MAX_RECORD_SIZE: `the row starting here is longer than ${MAX_ROW_BYTES} bytes, most likely because a quote opened in it is never closed. ${fixQuotes}`,
-      CSV_INVALID_CLOSING_QUOTE: `a quoted field goes on after its closing quote. Inside a quoted field, write each quote as two ("").`,
-      INVALID_OPENING_QUOTE: `a quote appears inside a field that does not start with one. Quote the whole field and double each quote inside it ("").`,
-    };
-    const message = `${this.name} line ${line}: ${what[error.code] ?? `malformed CSV (${error.message}).`}`;
-    return new ExtractError("CSV_MALFORMED", message, { file: this.name, line, cause: error });
-  }
 }
 
 /**

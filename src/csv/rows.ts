@@ -1,0 +1,146 @@
+/**
+ * The pure half of CSV reading: header de-duplication, parsed records to rows, and the wording
+ * of parse errors. read.ts wires it to the file, the decoder and csv-parse.
+ */
+import type { CsvError } from "csv-parse";
+import { ExtractError } from "../errors.js";
+
+/** One data row of a CSV file. */
+export interface CsvRow {
+  /** 0-based data row index (the header is not a row). */
+  index: number;
+  /** 1-based line of the file where the row starts (header is line 1 for a normal file). */
+  line: number;
+  /** Values by (de-duplicated) header name. For a malformed row: the fields there were, mapped to the first columns. */
+  record: Record<string, string>;
+  /**
+   * Characters of the file consumed up to the end of this row (bytes, for ASCII text), so that
+   * progress can follow the rows done rather than the read-ahead.
+   */
+  end: number;
+  /** Set only for a malformed row when `skipBadRows` is on: an ExtractError with code CSV_MALFORMED (file, line, message saying what). */
+  error?: ExtractError;
+}
+
+/** A header name that had to change; `position` is 1-based. */
+export interface HeaderRename {
+  position: number;
+  from: string;
+  to: string;
+}
+
+/** Longest row accepted, in bytes: far beyond any model's context, it stops an unclosed quote from swallowing the file into memory. */
+export const MAX_ROW_BYTES = 8 * 1024 * 1024;
+
+/** Stands for the header record in the parser's output; data rows follow it. */
+export const HEADER = Symbol("header");
+export type Parsed = CsvRow | typeof HEADER;
+
+/**
+ * Header names made unique: empty -> `column_<position>`, repeats -> `name_2`, `name_3`...,
+ * never reusing a name the header already has. Positions are 1-based.
+ */
+export function dedupeHeader(names: readonly string[]): { columns: string[]; renamed: HeaderRename[] } {
+  const written = new Set(names);
+  const used = new Set<string>();
+  const renamed: HeaderRename[] = [];
+  const columns = names.map((from, i) => {
+    let to = from;
+    if (from === "" || used.has(from)) {
+      const base = from === "" ? `column_${i + 1}` : from;
+      to = from === "" ? base : `${base}_2`;
+      for (let n = from === "" ? 2 : 3; written.has(to) || used.has(to); n++) to = `${base}_${n}`;
+      renamed.push({ position: i + 1, from, to });
+    }
+    used.add(to);
+    return to;
+  });
+  return { columns, renamed };
+}
+
+function isBlank(fields: readonly string[]): boolean {
+  return fields.length === 1 && fields[0]!.trim() === "";
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+/**
+ * Turns parsed records into rows. It runs inside the parser (`RowParser` in read.ts), in file
+ * order, so its line count is exact at the moment a parse error is raised, however far the
+ * consumer lags behind.
+ */
+export class RowBuilder {
+  columns: string[] = [];
+  renamed: HeaderRename[] = [];
+  private headerSeen = false;
+  private hasProtoColumn = false;
+  private index = 0;
+  private nextLine = 1;
+  private emptyLinesSeen = 0;
+  /** csv-parse counts "\r\n" inside quotes as two lines; this is its surplus so far. */
+  private lineSurplus = 0;
+
+  constructor(
+    private readonly name: string,
+    private readonly skipBadRows: boolean,
+  ) {}
+
+  /** Handles one record; `emptyLines`, `parserLines` and `parserBytes` are csv-parse's running counts. */
+  accept(fields: string[], emptyLines: number, parserLines: number, parserBytes: number): Parsed | null {
+    const line = this.nextLine + emptyLines - this.emptyLinesSeen;
+    let lastLine = line;
+    for (const field of fields) {
+      for (let at = field.indexOf("\n"); at !== -1; at = field.indexOf("\n", at + 1)) lastLine++;
+    }
+    this.emptyLinesSeen = emptyLines;
+    this.nextLine = lastLine + 1;
+    this.lineSurplus = parserLines - lastLine;
+    if (isBlank(fields)) return null;
+    if (!this.headerSeen) {
+      this.headerSeen = true;
+      ({ columns: this.columns, renamed: this.renamed } = dedupeHeader(fields));
+      this.hasProtoColumn = this.columns.includes("__proto__");
+      return HEADER;
+    }
+    const row: CsvRow = { index: this.index++, line, end: parserBytes, record: this.toRecord(fields) };
+    if (fields.length !== this.columns.length) {
+      const hint = this.skipBadRows ? "" : ", or pass --skip-bad-rows to record such rows as failed";
+      row.error = new ExtractError(
+        "CSV_MALFORMED",
+        `${this.name} line ${line}: ${plural(fields.length, "field")}, but the header has ${this.columns.length}. ` +
+          `Fix the row (a missing or extra comma or quote?)${hint}.`,
+        { file: this.name, line, row: row.index },
+      );
+    }
+    return row;
+  }
+
+  private toRecord(fields: readonly string[]): Record<string, string> {
+    const count = Math.min(fields.length, this.columns.length);
+    // Assigning to "__proto__" would set the prototype; fromEntries defines a property instead.
+    if (this.hasProtoColumn) return Object.fromEntries(this.columns.slice(0, count).map((column, i) => [column, fields[i]!]));
+    const record: Record<string, string> = {};
+    for (let i = 0; i < count; i++) record[this.columns[i]!] = fields[i]!;
+    return record;
+  }
+
+  /** Describes a csv-parse error at the line where the problem is. */
+  parseError(error: CsvError): ExtractError {
+    // An unclosed quote is only noticed at the end; the row it opened in is where to look.
+    const atRowStart = error.code === "CSV_QUOTE_NOT_CLOSED" || error.code === "CSV_MAX_RECORD_SIZE";
+    const line = atRowStart
+      ? this.nextLine + Number(error.empty_lines) - this.emptyLinesSeen
+      : Number(error.lines) - this.lineSurplus;
+    const fixQuotes = 'Add the missing closing quote, or double each quote that is part of the text ("").';
+    const what: Partial<Record<CsvError["code"], string>> = {
+      CSV_QUOTE_NOT_CLOSED: `a quote opened in the row starting here is never closed (the file ends inside it). ${fixQuotes}`,
+      CSV_MAX_RECORD_SIZE: `the row starting here is longer than ${MAX_ROW_BYTES} bytes, most likely because a quote opened in it is never closed. ${fixQuotes}`,
+      CSV_INVALID_CLOSING_QUOTE: `a quoted field goes on after its closing quote. Inside a quoted field, write each quote as two ("").`,
+      INVALID_OPENING_QUOTE: `a quote appears inside a field that does not start with one. Quote the whole field and double each quote inside it ("").`,
+    };
+    const message = `${this.name} line ${line}: ${what[error.code] ?? `malformed CSV (${error.message}).`}`;
+    return new ExtractError("CSV_MALFORMED", message, { file: this.name, line, cause: error });
+  }
+}
