@@ -35,6 +35,11 @@ const server = http.createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 60_000;
+// The request count, for scripts that check how many calls a run made.
+process.on("SIGTERM", () => {
+  process.stderr.write(`served ${served}\n`);
+  process.exit(0);
+});
 server.listen(0, "127.0.0.1", () => {
   process.stdout.write(`http://127.0.0.1:${server.address().port}/v1\n`);
 });
