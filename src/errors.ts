@@ -52,19 +52,16 @@ export interface ExtractErrorContext {
   cause?: unknown;
 }
 
+/** The context fields an {@link ExtractError} carries (declared once, merged into the class). */
+export interface ExtractError extends Omit<ExtractErrorContext, "cause"> {}
+
 /**
  * The one error class of llm-extract. Thrown at the public API edge; inside a batch, a failed
  * row carries `{ code, message }` in its result instead.
  */
-export class ExtractError extends Error implements ExtractErrorContext {
+export class ExtractError extends Error {
   override name = "ExtractError";
   readonly code: ExtractErrorCode;
-  row?: number;
-  attempts?: number;
-  file?: string;
-  line?: number;
-  column?: number;
-  path?: string;
 
   constructor(code: ExtractErrorCode, message: string, context: ExtractErrorContext = {}) {
     super(message, context.cause === undefined ? undefined : { cause: context.cause });
