@@ -240,7 +240,8 @@ describe("extract CLI: resume", () => {
     let kill: (() => void) | undefined;
     server.handle(async (request) => {
       if (++answered === 25) kill?.();
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      // Slow after the kill, so that a loaded machine cannot finish the run before the signal lands.
+      await new Promise((resolve) => setTimeout(resolve, answered >= 25 ? 200 : 5));
       return personReply(request);
     });
     const out = path.join(dir, "out.csv");
@@ -268,7 +269,8 @@ describe("extract CLI: resume", () => {
     let answered = 0;
     server.handle(async (request) => {
       if (++answered === 10) interrupt?.();
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      // Slow after Ctrl-C, so that a loaded machine cannot finish the run before the signal lands.
+      await new Promise((resolve) => setTimeout(resolve, answered >= 10 ? 200 : 5));
       return personReply(request);
     });
     const out = path.join(dir, "out.csv");
