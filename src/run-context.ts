@@ -1,4 +1,3 @@
-import { createOpenAIEngine } from "./engine/openai.js";
 import type { ChatEngine } from "./engine/types.js";
 import { ExtractError } from "./errors.js";
 import { runFingerprint } from "./journal.js";
@@ -46,9 +45,10 @@ export async function preparePrompt(options: Omit<ExtractOptions, "onProgress">)
 export async function prepareRun(options: Omit<ExtractOptions, "onProgress">): Promise<RunContext> {
   const prompt = await preparePrompt(options);
   const { settings } = prompt;
+  // Loaded on demand: the SDK is most of the start-up time, and dry runs and custom engines never need it.
   const engine =
     options.engine ??
-    createOpenAIEngine({
+    (await import("./engine/openai.js")).createOpenAIEngine({
       model: settings.model,
       client: options.client,
       apiKey: options.apiKey,
