@@ -161,6 +161,14 @@ describe("chat-server request checks", () => {
     expect(server.requests[1]?.schemaErrors).toEqual([]);
   });
 
+  it("rejects a field the real API does not know, like max_token for max_tokens", async () => {
+    const error = (await client.post("/chat/completions", { body: { model: "m", messages: [{ role: "user", content: "hi" }], max_token: 5 } }).catch(
+      (e: unknown) => e,
+    )) as APIError;
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error.message).toContain("Unrecognized request argument supplied: max_token");
+  });
+
   it("rejects a body that is not JSON", async () => {
     const response = await fetch(`${server.url}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: "{oops" });
     expect(response.status).toBe(400);

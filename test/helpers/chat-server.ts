@@ -4,7 +4,7 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { openApiValidator } from "./openapi.js";
+import { declaredProperties, openApiValidator } from "./openapi.js";
 
 /** One HTTP request as the server saw it. */
 export interface RecordedRequest {
@@ -97,7 +97,17 @@ export function jsonReply(value: unknown, extra?: Partial<Omit<ReplyStep, "reply
  */
 export async function startChatServer(options: { validateRequests?: boolean } = {}): Promise<ChatServer> {
   // Compiled here, not on the first request, so a missing OpenAPI file fails the setup loudly.
-  const validate = options.validateRequests === false ? undefined : openApiValidator("CreateChatCompletionRequest");
+  const validateSchema = options.validateRequests === false ? undefined : openApiValidator("CreateChatCompletionRequest");
+  const known = declaredProperties("CreateChatCompletionRequest");
+  // Like the real API: schema errors, then any field it does not know.
+  const validate =
+    validateSchema &&
+    ((body: Record<string, unknown>) => [
+      ...validateSchema(body),
+      ...Object.keys(body)
+        .filter((key) => !known.has(key))
+        .map((key) => `Unrecognized request argument supplied: ${key}`),
+    ]);
   const requests: RecordedRequest[] = [];
   const queue: Step[] = [];
   let chatCount = 0;

@@ -120,3 +120,23 @@ export function openApiValidator(componentName: string): (value: unknown) => str
 export function validateAgainstOpenApi(componentName: string, value: unknown): string[] {
   return openApiValidator(componentName)(value);
 }
+
+/**
+ * The top-level property names a component declares, through its `allOf` chain. The real API
+ * answers 400 "Unrecognized request argument" for any other field, which the OpenAPI schema
+ * itself does not forbid (it sets no `additionalProperties: false`).
+ */
+export function declaredProperties(componentName: string): Set<string> {
+  const all = loadComponents();
+  const names = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (node === null || typeof node !== "object") return;
+    const schema = node as { $ref?: string; properties?: object; allOf?: unknown[] };
+    if (typeof schema.$ref === "string" && schema.$ref.startsWith(REF_PREFIX)) visit(all[schema.$ref.slice(REF_PREFIX.length)]);
+    for (const key of Object.keys(schema.properties ?? {})) names.add(key);
+    for (const part of schema.allOf ?? []) visit(part);
+  };
+  visit(all[componentName]);
+  return names;
+}
+
