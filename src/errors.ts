@@ -71,12 +71,16 @@ export class ExtractError extends Error {
   }
 }
 
-/** The codes that mean the whole run cannot succeed, so it stops instead of failing every row. */
+/**
+ * The codes that end the whole run instead of failing one row: no row can succeed (bad
+ * credentials, unknown model, configuration), or the caller aborted.
+ */
 export const FATAL_CODES: ReadonlySet<ExtractErrorCode> = new Set<ExtractErrorCode>([
   "AUTH_FAILED",
   "MODEL_NOT_FOUND",
   "MISSING_API_KEY",
   "INVALID_OPTION",
+  "ABORTED",
 ]);
 
 /** Key-shaped tokens (OpenAI `sk-...`, bearer tokens) that must never reach output or logs. */

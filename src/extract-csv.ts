@@ -8,7 +8,7 @@ import { leafColumns } from "./csv/flatten.js";
 import { createOutputWriter, formatFromPath, type OutputFormat } from "./csv/write.js";
 import { ExtractError } from "./errors.js";
 import { runExtraction } from "./extract.js";
-import type { ExtractOptions, ProgressEvent, RunTotals, SchemaInput } from "./options.js";
+import { emptyTotals, type ExtractOptions, type ProgressEvent, type RunTotals, type SchemaInput } from "./options.js";
 import { buildMessages, type ChatMessage, type InputRecord } from "./prompt.js";
 import { preparePrompt, prepareRun } from "./run-context.js";
 import { estimateRun, type DryRunEstimate } from "./dry-run.js";
@@ -97,7 +97,7 @@ export async function extractCsv<S extends SchemaInput>(input: string | NodeJS.R
   const temporaryDir = options.journal || outPath ? undefined : await mkdtemp(path.join(os.tmpdir(), "llm-extract-"));
   const journal = options.journal ?? (outPath ? `${outPath}.journal` : path.join(temporaryDir!, "run.journal"));
 
-  let totals: RunTotals = { rowsDone: 0, rowsOk: 0, rowsFailed: 0, rowsReused: 0, modelCalls: 0, usage: { prompt_tokens: 0, completion_tokens: 0 } };
+  let totals: RunTotals = emptyTotals();
   // Progress follows the last row written, not the reader, which runs ahead by a buffer or two
   // (a small file is read whole before the first row is done).
   let position = 0;

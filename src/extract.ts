@@ -4,7 +4,7 @@ import { runOrdered, type RowSource } from "./batch.js";
 import type { Usage } from "./engine/types.js";
 import { ExtractError, FATAL_CODES } from "./errors.js";
 import { Journal, MemoryStore, rowKey, type ResultStore, type StoredResult } from "./journal.js";
-import type { ExtractOptions, SchemaInput } from "./options.js";
+import { emptyTotals, type ExtractOptions, type SchemaInput } from "./options.js";
 import type { InputRecord } from "./prompt.js";
 import { prepareRun, type RunContext } from "./run-context.js";
 import type { ObjectSchema } from "./schema/json-schema.js";
@@ -88,7 +88,7 @@ export async function* runExtraction<R>(
     ? await Journal.open(options.journal, { resume: options.resume ?? false })
     : new MemoryStore();
   const inFlight = new Map<string, Promise<StoredResult>>();
-  const totals = { rowsDone: 0, rowsOk: 0, rowsFailed: 0, rowsReused: 0, modelCalls: 0, usage: { prompt_tokens: 0, completion_tokens: 0 } };
+  const totals = emptyTotals();
 
   /** A row's result: from the store, from an identical row in flight, or from the model. */
   const resolve = async (record: InputRecord, index: number, signal: AbortSignal): Promise<StoredResult & { reused: boolean }> => {
@@ -96,7 +96,7 @@ export async function* runExtraction<R>(
     const stored = store.lookup(key) ?? (await inFlight.get(key));
     if (stored) return { ...stored, reused: true };
     const running = extractRecord(context, record, signal).then((outcome): StoredResult => {
-      if (!outcome.ok && (FATAL_CODES.has(outcome.error.code) || outcome.error.code === "ABORTED")) throw outcome.error;
+      if (!outcome.ok && FATAL_CODES.has(outcome.error.code)) throw outcome.error;
       const { ok, attempts, usage, repaired } = outcome;
       const result = outcome.ok
         ? { ok, data: outcome.data, attempts, usage, repaired }

@@ -19,6 +19,11 @@ export interface RunTotals {
   usage: Usage;
 }
 
+/** Totals of a run that has not finished a row yet. */
+export function emptyTotals(): RunTotals {
+  return { rowsDone: 0, rowsOk: 0, rowsFailed: 0, rowsReused: 0, modelCalls: 0, usage: { prompt_tokens: 0, completion_tokens: 0 } };
+}
+
 /** What `onProgress` gets each time a row finishes. */
 export interface ProgressEvent extends RunTotals {
   /** Index of the row that just finished. */
