@@ -2,6 +2,7 @@ import { ExtractError } from "./errors.js";
 import type { Usage } from "./engine/types.js";
 import { buildCorrectionMessages, buildMessages, buildTruncationMessages, type ChatMessage, type InputRecord } from "./prompt.js";
 import type { RunContext } from "./run-context.js";
+import { countTokens } from "./tokens.js";
 import type { ObjectSchema } from "./schema/json-schema.js";
 import { validateReply, type ReplyFailure } from "./validate.js";
 
@@ -28,9 +29,11 @@ export async function extractRecord<S extends ObjectSchema>(
 ): Promise<RowOutcome<S["_output"]>> {
   const { engine, schema, settings } = context;
   const firstMessages = buildMessages(context.systemPrompt, record);
+  const usage: Usage = { prompt_tokens: 0, completion_tokens: 0 };
+  const tooLarge = checkInputSize(context, record, firstMessages);
+  if (tooLarge) return { ok: false, error: tooLarge, attempts: 0, usage, repaired: false };
   let messages: ChatMessage[] = firstMessages;
   let maxTokens = settings.maxTokens;
-  const usage: Usage = { prompt_tokens: 0, completion_tokens: 0 };
   let lastFailure: ReplyFailure | undefined;
   let attempts = 0;
 
@@ -68,6 +71,29 @@ export async function extractRecord<S extends ObjectSchema>(
     { attempts },
   );
   return { ok: false, error, attempts, usage, repaired: false };
+}
+
+/**
+ * `INPUT_TOO_LARGE` when the first attempt's prompt is over `maxInputTokens`, naming the largest
+ * field, so the row fails before any call rather than at the server (or, worse, after a bill).
+ */
+function checkInputSize(context: RunContext, record: InputRecord, messages: readonly ChatMessage[]): ExtractError | undefined {
+  const limit = context.settings.maxInputTokens;
+  if (!context.countInputTokens || limit === undefined) return undefined;
+  const tokens = context.countInputTokens(messages);
+  if (tokens <= limit) return undefined;
+  // Only on this rare path: the size of each field, to say which one to cut.
+  let largest: { field: string; tokens: number } | undefined;
+  for (const [field, value] of Object.entries(record)) {
+    const size = countTokens(typeof value === "string" ? value : JSON.stringify(value) ?? "", context.settings.model);
+    if (!largest || size > largest.tokens) largest = { field, tokens: size };
+  }
+  const where = largest ? ` The largest field is "${largest.field}" (${largest.tokens.toLocaleString("en-US")} tokens).` : "";
+  return new ExtractError(
+    "INPUT_TOO_LARGE",
+    `The prompt would be ${tokens.toLocaleString("en-US")} tokens, over --max-input-tokens ${limit.toLocaleString("en-US")}.${where} Send fewer --columns, shorten the field, or raise --max-input-tokens.`,
+    { attempts: 0, path: largest?.field },
+  );
 }
 
 /** What a user can do about each way a row's replies may fail. */

@@ -6,8 +6,8 @@
  * `OUTPUT_UNWRITABLE`. Input data: `INVALID_ENCODING`, `CSV_MALFORMED`, `INPUT_TOO_LARGE`.
  * Model output (after the re-ask budget is spent): `INVALID_JSON`, `SCHEMA_MISMATCH`,
  * `OUTPUT_TRUNCATED`, `REFUSED`, `CONTENT_FILTERED`.
- * Transport (after the SDK's own retries): `AUTH_FAILED`, `MODEL_NOT_FOUND`, `RATE_LIMITED`,
- * `TIMEOUT`, `CONNECTION_FAILED`, `MODEL_ERROR`. Run control: `ABORTED`.
+ * Transport (after the SDK's own retries): `AUTH_FAILED`, `MODEL_NOT_FOUND`, `QUOTA_EXCEEDED`,
+ * `RATE_LIMITED`, `TIMEOUT`, `CONNECTION_FAILED`, `MODEL_ERROR`. Run control: `ABORTED`.
  */
 export type ExtractErrorCode =
   | "SCHEMA_NOT_FOUND"
@@ -28,6 +28,7 @@ export type ExtractErrorCode =
   | "CONTENT_FILTERED"
   | "AUTH_FAILED"
   | "MODEL_NOT_FOUND"
+  | "QUOTA_EXCEEDED"
   | "RATE_LIMITED"
   | "TIMEOUT"
   | "CONNECTION_FAILED"
@@ -73,11 +74,12 @@ export class ExtractError extends Error {
 
 /**
  * The codes that end the whole run instead of failing one row: no row can succeed (bad
- * credentials, unknown model, configuration), or the caller aborted.
+ * credentials, unknown model, no credit left, configuration), or the caller aborted.
  */
 export const FATAL_CODES: ReadonlySet<ExtractErrorCode> = new Set<ExtractErrorCode>([
   "AUTH_FAILED",
   "MODEL_NOT_FOUND",
+  "QUOTA_EXCEEDED",
   "MISSING_API_KEY",
   "INVALID_OPTION",
   "ABORTED",

@@ -23,10 +23,11 @@ export interface ResultStore {
 
 /**
  * Failures worth another try on a later run: they say nothing about the row, only about the
- * network or the server at the time. Model-output failures are kept: re-asking costs money and
- * would most likely fail the same way.
+ * network or the server at the time, or (INPUT_TOO_LARGE) about a limit the user may have raised
+ * since; checking it again costs no call. Model-output failures are kept: re-asking costs money
+ * and would most likely fail the same way.
  */
-const TRANSIENT_CODES: ReadonlySet<string> = new Set(["RATE_LIMITED", "TIMEOUT", "CONNECTION_FAILED", "MODEL_ERROR"]);
+const TRANSIENT_CODES: ReadonlySet<string> = new Set(["RATE_LIMITED", "TIMEOUT", "CONNECTION_FAILED", "MODEL_ERROR", "INPUT_TOO_LARGE"]);
 
 /**
  * How many of this run's rows stay findable for reuse by an identical row later in the same run

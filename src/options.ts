@@ -60,6 +60,22 @@ export interface ExtractOptions<S extends SchemaInput = SchemaInput> {
   timeout?: number;
   /** Transport retries of one call (429, 5xx, dropped connections), honouring retry-after. @default 4 */
   maxRetries?: number;
+  /**
+   * Requests per minute to stay under. Limits the server advertises in `x-ratelimit-*` headers
+   * are followed without this; set it to share a quota with other work, or for servers that
+   * enforce limits without saying so.
+   */
+  rpm?: number;
+  /**
+   * Tokens per minute to stay under, counting each request as OpenAI does when it arrives: its
+   * prompt (about 4 characters per token) plus its whole output budget (`maxTokens`).
+   */
+  tpm?: number;
+  /**
+   * Rows whose prompt (system and user message) would exceed this many tokens fail with
+   * `INPUT_TOO_LARGE` without a call. Counted with the model's tokenizer. @default no check
+   */
+  maxInputTokens?: number;
   /** Record keys sent to the model. @default all */
   columns?: readonly string[];
   /** Folder of named schemas. @default $EXTRACT_SCHEMAS_DIR, else ./schemas */
@@ -107,11 +123,15 @@ export interface Settings {
   temperature?: number;
   timeout: number;
   maxRetries: number;
+  rpm?: number;
+  tpm?: number;
+  maxInputTokens?: number;
   columns?: readonly string[];
   instructions?: string;
 }
 
 type IntegerOption = "concurrency" | "maxAttempts" | "maxTokens" | "maxTokensCap" | "timeout" | "maxRetries";
+type OptionalPositiveOption = "rpm" | "tpm" | "maxInputTokens";
 
 /** Smallest accepted value of each integer option. */
 const MINIMUM: Record<IntegerOption, number> = {
@@ -135,6 +155,13 @@ export function normalizeOptions(options: Omit<ExtractOptions, "schema">): Setti
     }
     return value;
   };
+  const optionalPositive = (name: OptionalPositiveOption): number | undefined => {
+    const value = options[name];
+    if (value !== undefined && !(typeof value === "number" && Number.isFinite(value) && value > 0)) {
+      throw invalid(name, "a number above 0", value);
+    }
+    return value;
+  };
   const settings: Settings = {
     model: options.model ?? (process.env.EXTRACT_MODEL || DEFAULTS.model),
     concurrency: integer("concurrency"),
@@ -143,6 +170,9 @@ export function normalizeOptions(options: Omit<ExtractOptions, "schema">): Setti
     maxTokensCap: integer("maxTokensCap"),
     timeout: integer("timeout"),
     maxRetries: integer("maxRetries"),
+    rpm: optionalPositive("rpm"),
+    tpm: optionalPositive("tpm"),
+    maxInputTokens: optionalPositive("maxInputTokens"),
     temperature: options.temperature,
     columns: options.columns,
     instructions: options.instructions,

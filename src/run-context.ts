@@ -2,9 +2,10 @@ import type { ChatEngine } from "./engine/types.js";
 import { ExtractError } from "./errors.js";
 import { runFingerprint } from "./journal.js";
 import { normalizeOptions, type ExtractOptions, type Settings } from "./options.js";
-import { buildSystemPrompt } from "./prompt.js";
+import { buildSystemPrompt, type ChatMessage } from "./prompt.js";
 import { toPromptJsonSchema, type JsonSchema, type ObjectSchema } from "./schema/json-schema.js";
 import { loadSchema } from "./schema/load.js";
+import { countMessageTokens, REPLY_PRIMING_TOKENS } from "./tokens.js";
 
 /** What is the same for every row of a run and needs no network: built once per run. */
 export interface PromptContext<S extends ObjectSchema = ObjectSchema> {
@@ -16,6 +17,11 @@ export interface PromptContext<S extends ObjectSchema = ObjectSchema> {
   settings: Settings;
   /** Hash of the prompt and model settings: rows match stored results only under the same one. */
   fingerprint: string;
+  /**
+   * With `maxInputTokens`: the prompt tokens of a first attempt's messages (system message counted
+   * once per run). Undefined without it, so runs that set no limit never load a tokenizer.
+   */
+  countInputTokens?: (messages: readonly ChatMessage[]) => number;
 }
 
 /** A {@link PromptContext} plus the engine that answers. */
@@ -38,7 +44,14 @@ export async function preparePrompt(options: Omit<ExtractOptions, "onProgress">)
   const systemPrompt = buildSystemPrompt(jsonSchema, [loaded?.instructions, settings.instructions]);
   const { model, maxAttempts, maxTokens, maxTokensCap, temperature } = settings;
   const fingerprint = runFingerprint({ systemPrompt, model, maxAttempts, maxTokens, maxTokensCap, temperature });
-  return { schema, jsonSchema, systemPrompt, settings, fingerprint };
+  return { schema, jsonSchema, systemPrompt, settings, fingerprint, countInputTokens: inputTokenCounter(systemPrompt, settings) };
+}
+
+function inputTokenCounter(systemPrompt: string, settings: Settings): PromptContext["countInputTokens"] {
+  if (settings.maxInputTokens === undefined) return undefined;
+  const { model } = settings;
+  const fixed = REPLY_PRIMING_TOKENS + countMessageTokens({ role: "system", content: systemPrompt }, model);
+  return (messages) => messages.reduce((total, message, i) => (i === 0 ? total : total + countMessageTokens(message, model)), fixed);
 }
 
 /** {@link preparePrompt} plus the engine (`engine`, else `client`, else an OpenAI client from the options). */
@@ -55,6 +68,9 @@ export async function prepareRun(options: Omit<ExtractOptions, "onProgress">): P
       baseURL: options.baseURL,
       timeout: settings.timeout,
       maxRetries: settings.maxRetries,
+      concurrency: settings.concurrency,
+      rpm: settings.rpm,
+      tpm: settings.tpm,
     });
   return { ...prompt, engine };
 }

@@ -32,6 +32,10 @@ the input columns, one column per schema field, and _error (empty when the row s
       --temperature <t>     0 to 2 (default: the server's)
       --timeout <duration>  per request: 500ms, 30s, 2m, or milliseconds (default 120s)
       --max-retries <n>     transport retries per request (default 4)
+      --rpm <n>             requests per minute to stay under (limits the server
+                            announces in x-ratelimit-* headers are followed anyway)
+      --tpm <n>             tokens per minute to stay under (prompt + --max-tokens per request)
+      --max-input-tokens <n>  fail rows whose prompt is longer, without a call (INPUT_TOO_LARGE)
       --delimiter <char>    input field delimiter (default ,)
   -q, --quiet               no progress and no summary on stderr
   -h, --help                this text
@@ -61,6 +65,9 @@ export const FLAG_OF_OPTION: Record<string, string> = {
   temperature: "--temperature",
   timeout: "--timeout",
   maxRetries: "--max-retries",
+  rpm: "--rpm",
+  tpm: "--tpm",
+  maxInputTokens: "--max-input-tokens",
   columns: "--columns",
   model: "--model",
   schema: "--schema",
@@ -101,6 +108,9 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
         temperature: { type: "string" },
         timeout: { type: "string" },
         "max-retries": { type: "string" },
+        rpm: { type: "string" },
+        tpm: { type: "string" },
+        "max-input-tokens": { type: "string" },
         delimiter: { type: "string" },
         quiet: { type: "boolean", short: "q" },
         help: { type: "boolean", short: "h" },
@@ -132,6 +142,9 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   options.maxTokens = integer(values["max-tokens"], "--max-tokens");
   options.maxTokensCap = integer(values["max-tokens-cap"], "--max-tokens-cap");
   options.maxRetries = integer(values["max-retries"], "--max-retries");
+  options.rpm = number(values.rpm, "--rpm");
+  options.tpm = number(values.tpm, "--tpm");
+  options.maxInputTokens = integer(values["max-input-tokens"], "--max-input-tokens");
   options.temperature = number(values.temperature, "--temperature");
   options.timeout = duration(values.timeout);
   options.columns = values.columns?.split(",").map((column) => column.trim()).filter(Boolean);

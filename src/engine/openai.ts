@@ -1,5 +1,7 @@
 import OpenAI from "openai";
 import { ExtractError, redactSecrets } from "../errors.js";
+import { Pacer, type PacingStats } from "../pacing.js";
+import type { ChatMessage } from "../prompt.js";
 import type { ChatEngine, CompletionReply, CompletionRequest } from "./types.js";
 
 /** Options of {@link createOpenAIEngine}. */
@@ -15,6 +17,17 @@ export interface OpenAIEngineOptions {
   timeout: number;
   /** Transport retries of one call (429, 408, 409, 5xx, connection errors), by the SDK itself. */
   maxRetries: number;
+  /** The most requests in flight (the pacer's window never opens wider). */
+  concurrency: number;
+  /** Requests per minute to stay under. */
+  rpm?: number;
+  /** Tokens per minute to stay under. */
+  tpm?: number;
+}
+
+/** The HTTP engine, with the counters of its pacing. */
+export interface OpenAIEngine extends ChatEngine {
+  readonly pacing: PacingStats;
 }
 
 /** Sent when a base URL is set but no key: servers such as Ollama or vLLM ignore it, the SDK needs one. */
@@ -24,11 +37,14 @@ const PLACEHOLDER_KEY = "no-key";
  * A {@link ChatEngine} over the official `openai` SDK, for OpenAI and any server speaking the
  * Chat Completions API. Transport retries are the SDK's: exponential backoff with jitter that
  * honours `retry-after` / `retry-after-ms`; they are configured here, not re-implemented.
+ * Every HTTP attempt, retries included, goes through one {@link Pacer} (see src/pacing.ts),
+ * which the SDK calls as its `fetch`.
  *
  * @throws ExtractError `MISSING_API_KEY` when neither a key nor a base URL is configured.
  */
-export function createOpenAIEngine(options: OpenAIEngineOptions): ChatEngine {
-  const client = options.client ?? createClient(options);
+export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
+  const pacer = new Pacer({ concurrency: options.concurrency, rpm: options.rpm, tpm: options.tpm });
+  const client = withPacing(options.client ?? createClient(options), pacer);
   const { model } = options;
   // OpenAI's own API has replaced max_tokens by max_completion_tokens (reasoning models reject the
   // old name); most self-hosted servers still only read max_tokens.
@@ -37,6 +53,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ChatEngine {
 
   return {
     model,
+    pacing: pacer.stats,
     async complete(request: CompletionRequest): Promise<CompletionReply> {
       let completion: OpenAI.Chat.Completions.ChatCompletion;
       const call = linkedSignal(request.signal);
@@ -49,7 +66,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ChatEngine {
             [tokenLimitField]: request.maxTokens,
             ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
           },
-          { signal: call.signal },
+          { signal: call.signal, fetchOptions: { [PACING_COST]: estimateCost(request.messages, request.maxTokens) } as FetchOptions },
         );
       } catch (error) {
         throw toExtractError(error, { model, baseURL: client.baseURL, maxRetries: client.maxRetries, secrets });
@@ -71,6 +88,72 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ChatEngine {
       };
     },
   };
+}
+
+type FetchOptions = NonNullable<OpenAI.RequestOptions["fetchOptions"]>;
+type Fetch = NonNullable<ConstructorParameters<typeof OpenAI>[0]>["fetch"] & {};
+
+/**
+ * Carries a request's token cost from `complete()` to the pacer inside `fetch`: the SDK copies
+ * per-request `fetchOptions` into the `RequestInit` it hands to `fetch`, symbol keys included.
+ */
+const PACING_COST = Symbol("llm-extract.pacingCost");
+
+/**
+ * What a request counts against a tokens-per-minute limit, the way OpenAI estimates it when the
+ * request arrives: the prompt, at about four characters per token, plus the whole output budget.
+ */
+function estimateCost(messages: readonly ChatMessage[], maxTokens: number): number {
+  let characters = 0;
+  for (const message of messages) characters += message.content.length;
+  return Math.ceil(characters / 4) + maxTokens;
+}
+
+/**
+ * The SDK's own timeout would run while a request waits for its turn at the pacer, so it is
+ * switched off (set to the largest timer Node allows) and the paced fetch times the request itself,
+ * from the moment it goes out.
+ */
+const UNTIMED = 2_147_483_647;
+
+/** A copy of `client` whose every HTTP attempt is paced, and timed by `fetchWithin` with the client's timeout. */
+function withPacing(client: OpenAI, pacer: Pacer): OpenAI {
+  const timeout = client.timeout;
+  // `fetch` is private in the SDK's types; a client given by the user may carry its own.
+  const baseFetch: Fetch = (client as unknown as { fetch?: Fetch }).fetch ?? globalThis.fetch;
+  const paced: Fetch = (url, init) => {
+    const cost = (init as Record<symbol, unknown> | undefined)?.[PACING_COST];
+    const signal = init?.signal ?? undefined;
+    return pacer.run(typeof cost === "number" ? cost : 0, signal, () => fetchWithin(baseFetch, url, init, timeout));
+  };
+  return client.withOptions({ fetch: paced, timeout: UNTIMED });
+}
+
+/**
+ * `fetch`, aborted after `ms` unless the headers have arrived. The error mentions "timed out",
+ * which is how the SDK tells a timeout (retried, then `APIConnectionTimeoutError`) from other
+ * connection errors.
+ */
+async function fetchWithin(baseFetch: Fetch, url: Parameters<Fetch>[0], init: Parameters<Fetch>[1], ms: number): Promise<Response> {
+  const controller = new AbortController();
+  const parent = init?.signal ?? undefined;
+  const abort = () => controller.abort(parent?.reason);
+  if (parent?.aborted) abort();
+  else parent?.addEventListener("abort", abort, { once: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, ms);
+  try {
+    return await baseFetch(url, { ...init, signal: controller.signal });
+  } catch (error) {
+    if (timedOut && !parent?.aborted) throw new Error(`Request timed out after ${ms} ms`, { cause: error });
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    parent?.removeEventListener("abort", abort);
+  }
 }
 
 /**
@@ -140,6 +223,10 @@ export function toExtractError(error: unknown, context: ErrorContext): ExtractEr
   }
   if (error instanceof OpenAI.NotFoundError) {
     return make("MODEL_NOT_FOUND", `Model "${model}" was not found at ${baseURL} (${serverSays}). Check --model / EXTRACT_MODEL.`);
+  }
+  if (error instanceof OpenAI.RateLimitError && error.code === "insufficient_quota") {
+    // A 429 that waiting does not cure: the account is out of credit.
+    return make("QUOTA_EXCEEDED", `${baseURL} says the account's quota is used up (${serverSays}). Check the plan and billing details.`);
   }
   if (error instanceof OpenAI.RateLimitError) {
     return make("RATE_LIMITED", `Still rate limited after ${retries} (${serverSays}). Lower --concurrency, or wait for the quota to reset.`);

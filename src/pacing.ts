@@ -1,0 +1,326 @@
+import pLimit, { type LimitFunction } from "p-limit";
+
+/**
+ * Request pacing shared by every call of a run: the one place that knows about rate limits.
+ *
+ * Three mechanisms, each answering a different way of running into a limit:
+ * - **Rate spacing.** When the requests-per-minute or tokens-per-minute limit is known (from
+ *   `rpm`/`tpm`, or from the server's `x-ratelimit-limit-*` headers), requests are spaced so the
+ *   run stays under it, instead of bursting and colliding with it. Spacing is a GCRA
+ *   ("virtual scheduling") per limit: a request may start once the limit's theoretical arrival
+ *   time is at most `TOLERANCE_MS` away, and then pushes it on by its cost.
+ * - **A shared gate.** A 429 closes the gate for every request, not only the one that got it,
+ *   for as long as the server asks (`retry-after-ms`, `retry-after`, else the reset time of the
+ *   exhausted limit, else an exponential backoff). Waiters leave the gate at jittered times, so
+ *   they do not come back in lockstep. A server reporting 0 remaining closes it too.
+ * - **An adaptive window.** At most `window` requests are in flight. It starts at 1, so the first
+ *   answer's headers are known before the rest of the run starts; then opens to the run's
+ *   concurrency; halves on a 429 (once per episode, not once per 429 in flight); and grows back
+ *   by one per window's worth of answers (additive increase, as in TCP congestion control).
+ *
+ * Transport retries stay the SDK's; the pacer sits in its `fetch`, so retries pass the gate too.
+ */
+export interface PacerOptions {
+  /** The most requests in flight: the run's concurrency. */
+  concurrency: number;
+  /** Requests per minute to stay under, on top of what the server advertises. */
+  rpm?: number;
+  /** Tokens per minute to stay under (prompt estimate plus output budget of each request). */
+  tpm?: number;
+  /** Clock in milliseconds; injectable so unit tests need not sleep. @default performance.now */
+  now?: () => number;
+  /** Uniform random numbers in [0, 1) for jitter. @default Math.random */
+  random?: () => number;
+  /** Waits `ms` or until the signal aborts. @default setTimeout-based */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** What the pacer learned from one answer: its status and headers (undefined: no answer, e.g. a dropped connection). */
+export interface PacedAnswer {
+  status: number;
+  headers: { get(name: string): string | null };
+}
+
+/** Counters of a run's pacing, for summaries and benchmarks. */
+export interface PacingStats {
+  /** Requests that went out (SDK retries included). */
+  requests: number;
+  /** Answers with status 429. */
+  rateLimited: number;
+  /** Times the window was halved. */
+  windowCuts: number;
+  /** The limits in force at the end of the run (undefined: none known). */
+  rpm?: number;
+  tpm?: number;
+}
+
+/**
+ * How close a request may start to its limit's theoretical arrival time. Absorbs timer lateness
+ * (a timer fires a millisecond or two late, and spacing should catch up rather than drift) and
+ * allows a small burst after an idle spell; servers enforce per-minute limits over slices of
+ * about a second, so a burst of 50 ms worth of quota stays well inside them.
+ */
+const TOLERANCE_MS = 50;
+/** Backoff after a 429 that says nothing about when to come back: 0.5 s, 1 s, 2 s ... up to 8 s. */
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_MAX_MS = 8_000;
+/** Waiters leave an opened gate spread over this share of the wait (at most one second). */
+const JITTER_SHARE = 0.5;
+const JITTER_MAX_MS = 1_000;
+/** After a 429 at a known limit, the pace drops to this share of it, then creeps back. */
+const PACE_CUT = 0.9;
+const PACE_FLOOR = 0.5;
+// Slow on purpose: a token estimate that is 10% off costs one 429 per ~200 answers, not one per 50.
+const PACE_RECOVERY_PER_ANSWER = 0.0005;
+
+/** One paced request, from {@link Pacer.acquire} to {@link Pacer.settle}. */
+export interface PacingTicket {
+  /** The window episode the request was sent in: a 429 from an older episode does not cut again. */
+  readonly episode: number;
+}
+
+export class Pacer {
+  readonly stats: PacingStats = { requests: 0, rateLimited: 0, windowCuts: 0 };
+  readonly #slots: LimitFunction;
+  readonly #maxWindow: number;
+  readonly #userLimits: { rpm?: number; tpm?: number };
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+
+  /** Limits learned from headers (the user's own caps apply on top). */
+  #serverLimits: { rpm?: number; tpm?: number } = {};
+  /** The limits in force: the lower of the user's cap and the server's advertised limit. */
+  #limits: { rpm?: number; tpm?: number } = {};
+  /** Share of the known limits to pace at; below 1 after 429s at a known limit. */
+  #pace = 1;
+  /** Theoretical arrival times (GCRA) of the request and token limits. */
+  #requestTat = -Infinity;
+  #tokenTat = -Infinity;
+  /** The gate is closed until this time; waiters add a jitter of up to `#gateSpread`. */
+  #gateUntil = -Infinity;
+  #gateSpread = 0;
+  /** Consecutive 429-started backoffs without a success in between, for the exponential fallback. */
+  #backoffs = 0;
+  #window = 1;
+  #episode = 0;
+  #probing = true;
+  /** FIFO of requests waiting for a rate slot: only the head sleeps, so spacing costs one timer. */
+  #turn: Promise<void> = Promise.resolve();
+
+  constructor(options: PacerOptions) {
+    this.#maxWindow = options.concurrency;
+    this.#userLimits = { rpm: options.rpm, tpm: options.tpm };
+    this.#now = options.now ?? (() => performance.now());
+    this.#random = options.random ?? Math.random;
+    this.#sleep = options.sleep ?? sleep;
+    this.#slots = pLimit(1);
+    this.#refreshLimits();
+  }
+
+  /** Requests allowed in flight right now. */
+  get window(): number {
+    return this.#slots.concurrency;
+  }
+
+  /**
+   * Runs `send` when the window, the gate and the rate limits allow a request of `cost` tokens,
+   * then hands its answer to {@link settle}. `send` resolves to the answer, or rejects (no answer).
+   */
+  async run<T extends PacedAnswer>(cost: number, signal: AbortSignal | undefined, send: () => Promise<T>): Promise<T> {
+    return this.#slots(async () => {
+      const ticket = await this.acquire(cost, signal);
+      let answer: T | undefined;
+      try {
+        answer = await send();
+        return answer;
+      } finally {
+        this.settle(ticket, answer);
+      }
+    });
+  }
+
+  /** Waits for the gate and a rate slot (the caller holds a window slot). */
+  async acquire(cost: number, signal?: AbortSignal): Promise<PacingTicket> {
+    await this.#passGate(signal);
+    if (this.#limits.rpm !== undefined || this.#limits.tpm !== undefined) await this.#takeRateSlot(cost, signal);
+    this.stats.requests++;
+    return { episode: this.#episode };
+  }
+
+  /** Learns from an answer: limits from its headers, and 429s close the gate and cut the window. */
+  settle(ticket: PacingTicket, answer: PacedAnswer | undefined): void {
+    if (!answer) return; // a connection error or timeout says nothing about the limits
+    const headers = answer.headers;
+    const rpm = positive(headers.get("x-ratelimit-limit-requests"));
+    const tpm = positive(headers.get("x-ratelimit-limit-tokens"));
+    if (rpm !== this.#serverLimits.rpm || tpm !== this.#serverLimits.tpm) {
+      if (rpm !== undefined || tpm !== undefined) {
+        this.#serverLimits = { rpm: rpm ?? this.#serverLimits.rpm, tpm: tpm ?? this.#serverLimits.tpm };
+        this.#refreshLimits();
+      }
+    }
+    if (answer.status === 429) return this.#onRateLimited(ticket, headers);
+
+    this.#backoffs = 0;
+    this.#pace = Math.min(1, this.#pace + PACE_RECOVERY_PER_ANSWER);
+    this.#closeGateIfExhausted(headers);
+    if (this.#probing) {
+      // The first answer is in, with the limits if the server tells them: open the window.
+      this.#probing = false;
+      this.#setWindow(this.#maxWindow);
+    } else if (this.#window < this.#maxWindow) {
+      this.#setWindow(this.#window + 1 / this.#window);
+    }
+  }
+
+  #onRateLimited(ticket: PacingTicket, headers: PacedAnswer["headers"]): void {
+    this.stats.rateLimited++;
+    const wait =
+      retryAfterMs(headers) ??
+      exhaustedResetMs(headers) ??
+      Math.min(BACKOFF_BASE_MS * 2 ** this.#backoffs, BACKOFF_MAX_MS);
+    this.#backoffs++;
+    this.#closeGate(wait);
+    this.#probing = false;
+    // Answers to requests sent before the last cut describe the old window: cut once per episode.
+    if (ticket.episode === this.#episode) {
+      this.#episode++;
+      this.stats.windowCuts++;
+      this.#setWindow(Math.max(1, this.#window / 2));
+      if (this.#limits.rpm !== undefined || this.#limits.tpm !== undefined) {
+        // Hitting a known limit means the estimate of it (or of the token cost) is off.
+        this.#pace = Math.max(PACE_FLOOR, this.#pace * PACE_CUT);
+      }
+    }
+  }
+
+  /** A server at 0 remaining requests, or without room for a small request, will answer 429: wait first. */
+  #closeGateIfExhausted(headers: PacedAnswer["headers"]): void {
+    const wait = exhaustedResetMs(headers);
+    if (wait !== undefined) this.#closeGate(wait);
+  }
+
+  #closeGate(waitMs: number): void {
+    const until = this.#now() + waitMs;
+    if (until <= this.#gateUntil) return;
+    this.#gateUntil = until;
+    this.#gateSpread = Math.min(waitMs * JITTER_SHARE, JITTER_MAX_MS);
+  }
+
+  async #passGate(signal: AbortSignal | undefined): Promise<void> {
+    let jitter: number | undefined;
+    for (;;) {
+      const now = this.#now();
+      if (now >= this.#gateUntil + (jitter ?? 0)) return;
+      jitter ??= this.#random() * this.#gateSpread;
+      await this.#sleep(this.#gateUntil + jitter - now, signal);
+    }
+  }
+
+  async #takeRateSlot(cost: number, signal: AbortSignal | undefined): Promise<void> {
+    const before = this.#turn;
+    let done!: () => void;
+    this.#turn = new Promise((resolve) => (done = resolve));
+    try {
+      await before;
+      for (;;) {
+        const now = this.#now();
+        const start = Math.max(this.#requestTat, this.#tokenTat) - TOLERANCE_MS;
+        if (now >= start) {
+          const { rpm, tpm } = this.#limits;
+          if (rpm !== undefined) this.#requestTat = Math.max(this.#requestTat, now) + 60_000 / (rpm * this.#pace);
+          if (tpm !== undefined) this.#tokenTat = Math.max(this.#tokenTat, now) + (60_000 * cost) / (tpm * this.#pace);
+          return;
+        }
+        await this.#sleep(start - now, signal);
+        // The gate may have closed while this request waited for its slot.
+        await this.#passGate(signal);
+      }
+    } finally {
+      done();
+    }
+  }
+
+  #setWindow(size: number): void {
+    this.#window = size;
+    const slots = Math.max(1, Math.floor(size));
+    if (this.#slots.concurrency !== slots) this.#slots.concurrency = slots;
+  }
+
+  #refreshLimits(): void {
+    const lower = (a?: number, b?: number) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+    this.#limits = {
+      rpm: lower(this.#userLimits.rpm, this.#serverLimits.rpm),
+      tpm: lower(this.#userLimits.tpm, this.#serverLimits.tpm),
+    };
+    this.stats.rpm = this.#limits.rpm;
+    this.stats.tpm = this.#limits.tpm;
+  }
+}
+
+function positive(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const parsed = Number(value);
+  return Number.isFinite(parsed) && parsed > 0 ? parsed : undefined;
+}
+
+/** `retry-after-ms` (OpenAI's), else `retry-after` in seconds or as an HTTP date. */
+export function retryAfterMs(headers: PacedAnswer["headers"]): number | undefined {
+  const ms = Number(headers.get("retry-after-ms") ?? Number.NaN);
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const value = headers.get("retry-after");
+  if (value === null || value.trim() === "") return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/**
+ * When the server reports a limit used up (`x-ratelimit-remaining-*` of 0), the time until it
+ * has room again: its `x-ratelimit-reset-*` duration (the longer one if both are used up).
+ */
+function exhaustedResetMs(headers: PacedAnswer["headers"]): number | undefined {
+  let wait: number | undefined;
+  for (const kind of ["requests", "tokens"] as const) {
+    const remaining = headers.get(`x-ratelimit-remaining-${kind}`);
+    if (remaining === null || Number(remaining) > 0) continue;
+    const reset = parseResetDuration(headers.get(`x-ratelimit-reset-${kind}`));
+    if (reset !== undefined) wait = Math.max(wait ?? 0, reset);
+  }
+  return wait;
+}
+
+const DURATION_PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Parses OpenAI's reset durations (`12ms`, `1s`, `1.5s`, `6m0s`, `1h2m3s`) into milliseconds;
+ * a bare number is taken as seconds. Undefined for anything else.
+ */
+export function parseResetDuration(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  if (!/^(\d+(\.\d+)?(ms|h|m|s))+$/.test(text)) return undefined;
+  let total = 0;
+  for (const [, amount, unit] of text.matchAll(DURATION_PART)) total += Number(amount) * UNIT_MS[unit!]!;
+  return total;
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
