@@ -12,7 +12,7 @@ export interface RunOrderedOptions {
   /**
    * Items pulled from the source but not yet yielded (running, queued, or finished and waiting
    * for an earlier one). Bounds memory and reading: the source is not read past it.
-   * @default 4 x concurrency
+   * @default {@link readAheadWindow}(concurrency)
    */
   window?: number;
   /** Aborting it cancels running tasks (through the signal they get) and ends the iteration. */
@@ -25,13 +25,24 @@ export interface RunOrderedOptions {
 }
 
 /**
+ * The default window: wide enough that one slow item (a row retrying with backoff for a few
+ * seconds, or waiting out a timeout) holds back only the output, not the work behind it, at
+ * hundreds of rows a second; narrow enough that memory stays a few MB (finished rows are small).
+ */
+export function readAheadWindow(concurrency: number): number {
+  return Math.max(1024, concurrency * 4);
+}
+
+/**
  * Runs `task` over a (possibly endless, possibly async) source with bounded concurrency and
  * yields the results in input order. The source is read lazily, only as far as the window
  * allows, so memory stays flat whatever its length; a slow item holds back output, not work,
  * until the window is full.
  *
  * A task that rejects ends the run: the others are cancelled and the iteration throws that
- * error. Tasks that can fail per item should return their failure as a value instead.
+ * error. Tasks that can fail per item should return their failure as a value instead. A source
+ * that throws ends the run more gently: the items read before it still run and are yielded,
+ * then the iteration throws the source's error.
  */
 export async function* runOrdered<T, R>(
   source: RowSource<T>,
@@ -39,7 +50,7 @@ export async function* runOrdered<T, R>(
   options: RunOrderedOptions,
 ): AsyncGenerator<R, void, undefined> {
   const limit = pLimit(options.concurrency);
-  const window = options.window ?? options.concurrency * 4;
+  const window = options.window ?? readAheadWindow(options.concurrency);
   const controller = new AbortController();
   // Every in-flight call listens to this one signal; the default cap of 10 listeners would warn.
   setMaxListeners(0, controller.signal);
@@ -50,6 +61,7 @@ export async function* runOrdered<T, R>(
   const iterator = toAsyncIterator(source);
   const pending: { result: Promise<R>; started: boolean }[] = [];
   let firstFailure: { error: unknown } | undefined;
+  let sourceFailure: { error: unknown } | undefined;
   const onFailure = (error: unknown) => {
     firstFailure ??= { error };
     controller.abort(error);
@@ -62,7 +74,16 @@ export async function* runOrdered<T, R>(
       const stopping = options.stopSignal?.aborted === true;
       if (stopping) limit.clearQueue(); // queued items never start; their rows stay unread for a resume
       while (!stopping && !exhausted && pending.length < window && !controller.signal.aborted) {
-        const next = await iterator.next();
+        let next: IteratorResult<T>;
+        try {
+          next = await iterator.next();
+        } catch (error) {
+          // A source that breaks (a malformed line, bytes that are not UTF-8) ends the reading,
+          // not the items read before it: they finish and are yielded, then the error is thrown.
+          sourceFailure = { error };
+          exhausted = true;
+          break;
+        }
         if (next.done) {
           exhausted = true;
           break;
@@ -81,6 +102,7 @@ export async function* runOrdered<T, R>(
       if (firstFailure) throw firstFailure.error;
       if (controller.signal.aborted) throw abortError(options.signal);
       const head = pending.shift();
+      if (!head && sourceFailure) throw sourceFailure.error;
       if (!head || (stopping && !head.started)) return;
       yield await head.result.catch((error: unknown) => {
         throw firstFailure?.error ?? error;

@@ -40,11 +40,23 @@ export async function preparePrompt(options: Omit<ExtractOptions, "onProgress">)
   }
   const loaded = typeof options.schema === "string" ? await loadSchema(options.schema, { schemasDir: options.schemasDir }) : undefined;
   const schema = loaded?.schema ?? (options.schema as ObjectSchema);
-  const jsonSchema = toPromptJsonSchema(schema);
+  const jsonSchema = withSchemaFile(loaded?.file, () => toPromptJsonSchema(schema));
   const systemPrompt = buildSystemPrompt(jsonSchema, [loaded?.instructions, settings.instructions]);
   const { model, maxAttempts, maxTokens, maxTokensCap, temperature } = settings;
   const fingerprint = runFingerprint({ systemPrompt, model, maxAttempts, maxTokens, maxTokensCap, temperature });
   return { schema, jsonSchema, systemPrompt, settings, fingerprint, countInputTokens: inputTokenCounter(systemPrompt, settings) };
+}
+
+/** Runs `convert`, adding the schema file (when there is one) to a `SCHEMA_INVALID` it throws. */
+function withSchemaFile<T>(file: string | undefined, convert: () => T): T {
+  try {
+    return convert();
+  } catch (error) {
+    if (file && error instanceof ExtractError && error.code === "SCHEMA_INVALID" && !error.file) {
+      throw new ExtractError(error.code, `${file}: ${error.message}`, { file, path: error.path, cause: error.cause });
+    }
+    throw error;
+  }
 }
 
 function inputTokenCounter(systemPrompt: string, settings: Settings): PromptContext["countInputTokens"] {
