@@ -57,6 +57,8 @@ export interface CsvRunSummary extends RunTotals {
   interrupted: boolean;
   /** The journal a resume would read; undefined when it was temporary. */
   journal?: string;
+  /** HTTP requests sent, retries included, and how many were answered 429 (HTTP engines only). */
+  transport?: { requests: number; rateLimited: number };
 }
 
 /**
@@ -148,6 +150,7 @@ export async function extractCsv<S extends SchemaInput>(input: string | NodeJS.R
     elapsedMs: performance.now() - started,
     interrupted: !read.done || rowsWritten < read.rows,
     journal: temporaryDir ? undefined : journal,
+    transport: context.engine.pacing && { requests: context.engine.pacing.requests, rateLimited: context.engine.pacing.rateLimited },
   };
 }
 

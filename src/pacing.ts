@@ -77,6 +77,8 @@ const PACE_RECOVERY_PER_ANSWER = 0.0005;
 export interface PacingTicket {
   /** The window episode the request was sent in: a 429 from an older episode does not cut again. */
   readonly episode: number;
+  /** Its token cost, to tell whether a 429 was about the token limit. */
+  readonly cost: number;
 }
 
 export class Pacer {
@@ -145,7 +147,7 @@ export class Pacer {
     await this.#passGate(signal);
     if (this.#limits.rpm !== undefined || this.#limits.tpm !== undefined) await this.#takeRateSlot(cost, signal);
     this.stats.requests++;
-    return { episode: this.#episode };
+    return { episode: this.#episode, cost };
   }
 
   /** Learns from an answer: limits from its headers, and 429s close the gate and cut the window. */
@@ -183,6 +185,9 @@ export class Pacer {
     this.#backoffs++;
     this.#closeGate(wait);
     this.#probing = false;
+    // A 429 whose headers show room left under both limits is not about this run's pace (the
+    // server is busy, or something else throttles): wait as asked, but keep the window and pace.
+    if (hasRoomLeft(headers, ticket.cost)) return;
     // Answers to requests sent before the last cut describe the old window: cut once per episode.
     if (ticket.episode === this.#episode) {
       this.#episode++;
@@ -257,6 +262,14 @@ export class Pacer {
     this.stats.rpm = this.#limits.rpm;
     this.stats.tpm = this.#limits.tpm;
   }
+}
+
+/** True when the answer reports both remaining counts, and both have room for another request like this one. */
+function hasRoomLeft(headers: PacedAnswer["headers"], cost: number): boolean {
+  const requests = headers.get("x-ratelimit-remaining-requests");
+  const tokens = headers.get("x-ratelimit-remaining-tokens");
+  if (requests === null && tokens === null) return false;
+  return (requests === null || Number(requests) >= 1) && (tokens === null || Number(tokens) >= cost);
 }
 
 function positive(value: string | null): number | undefined {

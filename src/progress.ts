@@ -70,19 +70,27 @@ export function formatProgress(snapshot: ProgressSnapshot): string {
  * `16 rows: 15 ok, 1 failed (3 reused) · 18 model calls · 12,345 prompt + 2,345 completion tokens · ~$0.0032 (gpt-4o-mini) · 12.3 s`.
  * The cost, an estimate at standard-tier list prices, appears only when the model's price is known.
  */
-export function formatSummary(totals: RunTotals & { elapsedMs: number; model: string }): string {
-  const { rowsDone, rowsOk, rowsFailed, rowsReused, modelCalls, usage, elapsedMs, model } = totals;
+export function formatSummary(
+  totals: RunTotals & { elapsedMs: number; model: string; transport?: { requests: number; rateLimited: number } },
+): string {
+  const { rowsDone, rowsOk, rowsFailed, rowsReused, modelCalls, usage, elapsedMs, model, transport } = totals;
   let head = `${count(rowsDone, "row")}: ${INTEGER.format(rowsOk)} ok, ${INTEGER.format(rowsFailed)} failed`;
   if (rowsReused > 0) head += ` (${INTEGER.format(rowsReused)} reused)`;
   const parts = [
     head,
-    count(modelCalls, "model call"),
+    count(modelCalls, "model call") + transportNote(modelCalls, transport),
     `${INTEGER.format(usage.prompt_tokens)} prompt + ${INTEGER.format(usage.completion_tokens)} completion tokens`,
   ];
   const cost = estimateCost(model, usage);
   if (cost !== undefined) parts.push(`~${formatUsd(cost)} (${model})`);
   parts.push(formatElapsed(elapsedMs));
   return parts.join(SEPARATOR);
+}
+
+/** " (1,012 HTTP requests, 9 answered 429)" when retries or 429s happened; nothing otherwise. */
+function transportNote(modelCalls: number, transport: { requests: number; rateLimited: number } | undefined): string {
+  if (!transport || (transport.requests === modelCalls && transport.rateLimited === 0)) return "";
+  return ` (${count(transport.requests, "HTTP request")}, ${INTEGER.format(transport.rateLimited)} answered 429)`;
 }
 
 /** Fastest redraw: ~10 per second is smooth to the eye and cheap for terminals and logs. */

@@ -51,40 +51,44 @@ function expectEveryRowOnceAndOk(output: Record<string, string>[], rows: number,
   expect([...stats.servedPerRow.values()].every((count) => count === 1)).toBe(true);
 }
 
-function report(label: string, rows: number, stats: SimulatedApiStats, limitPerSecond?: number) {
+/** One line for the test log: what the server saw, and the admitted request rate as a share of the limit. */
+function report(label: string, rows: number, stats: SimulatedApiStats, limitPerSecond: number) {
   const seconds = ((stats.lastAnswerAt ?? 0) - (stats.firstRequestAt ?? 0)) / 1000;
-  const throughput = rows / seconds;
-  const share = limitPerSecond ? ` = ${((100 * stats.admitted.requests) / seconds / limitPerSecond).toFixed(1)}% of the limit` : "";
+  const share = (100 * stats.admitted.requests) / seconds / limitPerSecond;
   console.info(
     `[faults] ${label}: ${rows} rows, ${stats.requests} requests (floor ${minimumRequests(stats, rows)}), ` +
-      `${stats.rateLimited} enforced 429s, injected ${JSON.stringify(stats.injected)}, ${throughput.toFixed(0)} rows/s${share}`,
+      `${stats.rateLimited} enforced 429s, injected ${JSON.stringify(stats.injected)}, ` +
+      `${(rows / seconds).toFixed(0)} rows/s, admitted requests at ${share.toFixed(1)}% of the limit`,
   );
 }
 
 describe("fault injection through the CLI", () => {
-  it("survives 429s, 500s, drops, timeouts, bad JSON, wrong shapes and cut-off replies: every row ok, once", async () => {
-    const rows = 2000;
+  it("survives 429s, 500s, drops, timeouts, bad JSON, wrong shapes and cut-off replies under an RPM limit: every row ok, once", async () => {
+    const rows = 1500;
+    const rpm = 9000;
     const { run, output, stats } = await runAgainst(
       {
         seed: 42,
         faults: { rateLimit: 0.03, serverError: 0.03, drop: 0.02, slow: 0.005, invalidJson: 0.03, wrongShape: 0.03, truncated: 0.02 },
         // Far past --timeout: the client must give up on it and try again.
         slowMs: 60_000,
+        limits: { rpm },
       },
       rows,
       ["-c", "32", "--timeout", "2s", "--max-tokens", "100", "-q"],
     );
-    report("faults", rows, stats);
+    report(`faults + rpm ${rpm}`, rows, stats, rpm / 60);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expectEveryRowOnceAndOk(output, rows, stats);
-    // Every fault costs one more request and nothing else does (a loaded machine may turn an
-    // answer that is merely slow into a timeout: a few requests of slack for that).
-    const floor = minimumRequests(stats, rows);
     expect(Object.values(stats.injected).every((count) => count > 0)).toBe(true);
+    expect(stats.rateLimited / stats.requests).toBeLessThan(0.02);
+    // Every fault costs one more request, each enforced 429 one more, and nothing else does (a
+    // loaded machine may turn an answer that is merely slow into a timeout: a little slack for that).
+    const floor = minimumRequests(stats, rows) + stats.rateLimited;
     expect(stats.requests).toBeGreaterThanOrEqual(floor);
     expect(stats.requests).toBeLessThanOrEqual(floor + 10);
-  }, 120_000);
+  }, 60_000);
 
   it("reports rows whose faults outlast the budget with _error, and still loses none", async () => {
     const rows = 300;

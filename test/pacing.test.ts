@@ -125,11 +125,34 @@ describe("Pacer: shared gate", () => {
     for (const time of run.sent.slice(1)) expect(time).toBeGreaterThanOrEqual(1010 + 499);
   });
 
+  it("keeps the window and the pace for a 429 whose headers show room left under the limits", async () => {
+    const target = pacer({ concurrency: 8, rpm: 600 });
+    target.settle({ episode: 0, cost: 10 }, answer(200)); // past the probe
+    target.settle(
+      { episode: 0, cost: 10 },
+      answer(429, { "retry-after-ms": "100", "x-ratelimit-remaining-requests": "40", "x-ratelimit-remaining-tokens": "5000" }),
+    );
+    expect(target.window).toBe(8);
+    expect(target.stats).toMatchObject({ rateLimited: 1, windowCuts: 0 });
+    // The gate still closed: the server asked for 100 ms.
+    const run = launch(target, 1, () => answer(200));
+    await vi.advanceTimersByTimeAsync(1_000);
+    await run.done;
+    expect(run.sent[0]).toBeGreaterThanOrEqual(100);
+  });
+
+  it("cuts the window for a 429 whose headers show a limit used up", async () => {
+    const target = pacer({ concurrency: 8 });
+    target.settle({ episode: 0, cost: 10 }, answer(200));
+    target.settle({ episode: 0, cost: 10 }, answer(429, { "x-ratelimit-remaining-requests": "40", "x-ratelimit-remaining-tokens": "5" }));
+    expect(target.window).toBe(4);
+  });
+
   it("spreads the waiters over the jitter window instead of releasing them at once", async () => {
     let draws = 0;
     const target = pacer({ concurrency: 8, random: () => (draws++ % 4) / 4 });
-    target.settle({ episode: 0 }, answer(200)); // past the probe: eight may go at once, four after the 429
-    target.settle({ episode: 0 }, answer(429, { "retry-after-ms": "2000" }));
+    target.settle({ episode: 0, cost: 0 }, answer(200)); // past the probe: eight may go at once, four after the 429
+    target.settle({ episode: 0, cost: 0 }, answer(429, { "retry-after-ms": "2000" }));
     const run = launch(target, 4, () => answer(200));
     await vi.advanceTimersByTimeAsync(5_000);
     await run.done;
@@ -140,7 +163,7 @@ describe("Pacer: shared gate", () => {
   it("without retry-after, waits for the reset of the exhausted limit", async () => {
     const target = pacer();
     target.settle(
-      { episode: 0 },
+      { episode: 0, cost: 0 },
       answer(429, { "x-ratelimit-remaining-requests": "5", "x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "1.5s" }),
     );
     const run = launch(target, 1, () => answer(200));
@@ -151,7 +174,7 @@ describe("Pacer: shared gate", () => {
 
   it("without any hint, backs off exponentially: 0.5 s, then 1 s", async () => {
     const target = pacer({ random: () => 0 });
-    target.settle({ episode: 0 }, answer(429));
+    target.settle({ episode: 0, cost: 0 }, answer(429));
     const one = launch(target, 1, () => answer(429));
     await vi.advanceTimersByTimeAsync(600);
     await one.done;
@@ -164,7 +187,7 @@ describe("Pacer: shared gate", () => {
 
   it("waits before sending when a success reports 0 remaining requests", async () => {
     const target = pacer();
-    target.settle({ episode: 0 }, answer(200, { "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "250ms" }));
+    target.settle({ episode: 0, cost: 0 }, answer(200, { "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "250ms" }));
     const run = launch(target, 1, () => answer(200));
     await vi.advanceTimersByTimeAsync(1_000);
     await run.done;
@@ -174,7 +197,7 @@ describe("Pacer: shared gate", () => {
 
   it("stops waiting when the signal aborts", async () => {
     const target = pacer();
-    target.settle({ episode: 0 }, answer(429, { "retry-after": "60" }));
+    target.settle({ episode: 0, cost: 0 }, answer(429, { "retry-after": "60" }));
     const controller = new AbortController();
     const waiting = target.run(0, controller.signal, async () => answer(200));
     const outcome = expect(waiting).rejects.toThrow("stop");

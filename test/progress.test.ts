@@ -82,6 +82,13 @@ describe("formatSummary", () => {
     );
   });
 
+  it("adds the HTTP requests and 429s when retries happened, and nothing when every call was one request", () => {
+    expect(formatSummary({ ...totals, model: "x", transport: { requests: 25, rateLimited: 4 } })).toContain(
+      "· 18 model calls (25 HTTP requests, 4 answered 429) ·",
+    );
+    expect(formatSummary({ ...totals, model: "x", transport: { requests: 18, rateLimited: 0 } })).toContain("· 18 model calls ·");
+  });
+
   it("writes long runs in minutes and a single call in the singular", () => {
     const line = formatSummary({ ...totals, modelCalls: 1, elapsedMs: 130_000, model: "x" });
     expect(line).toContain("· 1 model call ·");

@@ -25,7 +25,7 @@ export interface OpenAIEngineOptions {
   tpm?: number;
 }
 
-/** The HTTP engine, with the counters of its pacing. */
+/** The HTTP engine, which always reports its pacing. */
 export interface OpenAIEngine extends ChatEngine {
   readonly pacing: PacingStats;
 }

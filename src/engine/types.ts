@@ -1,3 +1,4 @@
+import type { PacingStats } from "../pacing.js";
 import type { ChatMessage } from "../prompt.js";
 
 /** Tokens billed for one or more model calls, in the Chat Completions API's own terms. */
@@ -33,5 +34,7 @@ export interface CompletionReply {
 export interface ChatEngine {
   /** The model name, as reported in results and summaries. */
   readonly model: string;
+  /** HTTP engines: requests sent (retries included) and 429s, for honest summaries. */
+  readonly pacing?: PacingStats;
   complete(request: CompletionRequest): Promise<CompletionReply>;
 }
