@@ -109,6 +109,39 @@ describe("fault injection through the CLI", () => {
   });
 });
 
+describe("a server that goes away", () => {
+  it("for two seconds mid-run: the rows in flight and those sent meanwhile are retried; every row ok, once", async () => {
+    const rows = 400;
+    const simulated = createSimulatedApi({ reply: personOf });
+    const port = Number(new URL(server.url).port);
+    let outage: Promise<void> | undefined;
+    const serve: Parameters<ChatServer["handle"]>[0] = (request, index) => {
+      if (simulated.stats.requests === 150 && !outage) {
+        // Down: every open connection is cut and new ones are refused, until it comes back.
+        outage = server.close().then(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 2000));
+          server = await startChatServer({ validateRequests: false, port });
+          server.handle(serve);
+        });
+      }
+      return simulated.handler(request, index);
+    };
+    server.handle(serve);
+    const input = path.join(dir, "in.csv");
+    writeFileSync(input, `id,text\n${Array.from({ length: rows }, (_, i) => `${i},person ${i}`).join("\n")}\n`);
+    const out = path.join(dir, "out.csv");
+    const run = await runCli([input, "--schema", "person", "--base-url", server.url, "-o", out, "-c", "16", "-q"], { env });
+    await outage;
+    expect(run.code).toBe(0);
+    const output: Record<string, string>[] = parse(readFileSync(out), { columns: true });
+    expect(output.map((row) => row.id)).toEqual(Array.from({ length: rows }, (_, i) => String(i)));
+    for (const row of output) expect(row).toMatchObject({ name: `PERSON ${row.id}`, age: row.id, _error: "" });
+    // Answers cut off by the outage were computed but never received: those rows were asked again.
+    expect(simulated.stats.servedPerRow.size).toBe(rows);
+    expect(simulated.stats.requests).toBeGreaterThan(rows);
+  }, 30_000);
+});
+
 describe("rate limits enforced like OpenAI's", () => {
   it("stays under a requests-per-minute limit it learns from the headers: every row ok, under 2% 429s", async () => {
     const rows = 600;

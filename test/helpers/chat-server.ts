@@ -91,11 +91,12 @@ export function jsonReply(value: unknown, extra?: Partial<Omit<ReplyStep, "reply
 }
 
 /**
- * Starts the server on 127.0.0.1 (ephemeral port). Chat requests are validated against
+ * Starts the server on 127.0.0.1 (an ephemeral port, or `port`: to bring a closed server back
+ * at the same address). Chat requests are validated against
  * OpenAPI's CreateChatCompletionRequest unless `validateRequests` is false.
  * @example const server = await startChatServer(); server.script(jsonReply({ name: "Ada" }));
  */
-export async function startChatServer(options: { validateRequests?: boolean } = {}): Promise<ChatServer> {
+export async function startChatServer(options: { validateRequests?: boolean; port?: number } = {}): Promise<ChatServer> {
   // Compiled here, not on the first request, so a missing OpenAPI file fails the setup loudly.
   const validateSchema = options.validateRequests === false ? undefined : openApiValidator("CreateChatCompletionRequest");
   const known = declaredProperties("CreateChatCompletionRequest");
@@ -162,7 +163,7 @@ export async function startChatServer(options: { validateRequests?: boolean } = 
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
+    server.listen(options.port ?? 0, "127.0.0.1", resolve);
   });
   const { port } = server.address() as AddressInfo;
 
