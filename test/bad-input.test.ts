@@ -7,10 +7,9 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { parse } from "csv-parse/sync";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { jsonReply, startChatServer, type ChatServer, type RecordedRequest } from "./helpers/chat-server.js";
-import { repoRoot, runCli } from "./helpers/run-cli.js";
+import { jsonReply, startChatServer, type ChatServer, rowOf } from "./helpers/chat-server.js";
+import { repoRoot, runCli, readCsv } from "./helpers/run-cli.js";
 
 const fixtures = path.join(repoRoot, "test/fixtures/schemas");
 const env = { EXTRACT_SCHEMAS_DIR: fixtures, EXTRACT_MODEL: "test-model" };
@@ -26,18 +25,10 @@ afterEach(() => server.close());
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-function rowOf(request: RecordedRequest): Record<string, string> {
-  return JSON.parse(request.body.messages[1].content);
-}
-
 function writeInput(name: string, content: string | Buffer): string {
   const file = path.join(dir, name);
   writeFileSync(file, content);
   return file;
-}
-
-function readCsv(file: string): Record<string, string>[] {
-  return parse(readFileSync(file), { columns: true });
 }
 
 /** Complete journal lines, parsed. */

@@ -4,8 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { parse } from "csv-parse/sync";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { jsonReply, startChatServer, type ChatServer, type RecordedRequest } from "./helpers/chat-server.js";
-import { repoRoot, runCli } from "./helpers/run-cli.js";
+import { jsonReply, startChatServer, type ChatServer, type RecordedRequest, rowOf } from "./helpers/chat-server.js";
+import { repoRoot, runCli, readCsv } from "./helpers/run-cli.js";
 
 const fixtures = path.join(repoRoot, "test/fixtures/schemas");
 let server: ChatServer;
@@ -17,10 +17,6 @@ beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "cli-"));
 });
 afterEach(() => server.close());
-
-function rowOf(request: RecordedRequest): Record<string, string> {
-  return JSON.parse(request.body.messages[1].content);
-}
 
 /** A valid reply for the `person` fixture schema, derived from the row so output can be checked. */
 function personReply(request: RecordedRequest) {
@@ -37,10 +33,6 @@ function writeCsv(name: string, text: string | Buffer): string {
 const people = (n: number) => `id,text\n${Array.from({ length: n }, (_, i) => `${i},person ${i}`).join("\n")}\n`;
 const base = () => ["--schema", "person", "--base-url", server.url, "--api-key", "sk-cli-test-1234"];
 const env = { EXTRACT_SCHEMAS_DIR: fixtures, EXTRACT_MODEL: "test-model" };
-
-function readCsv(file: string): Record<string, string>[] {
-  return parse(readFileSync(file), { columns: true });
-}
 
 describe("extract CLI: output", () => {
   it("writes the input columns, one column per schema leaf and _error, in input order", async () => {

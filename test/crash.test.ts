@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { jsonReply, startChatServer, type ChatServer, type RecordedRequest, type Step } from "./helpers/chat-server.js";
+import { jsonReply, startChatServer, type ChatServer, type RecordedRequest, type Step, rowOf } from "./helpers/chat-server.js";
 import { repoRoot, runCli } from "./helpers/run-cli.js";
 
 const ROWS = 32;
@@ -23,10 +23,6 @@ let server: ChatServer;
 let input: string;
 let reference: string;
 let referenceJournal: string;
-
-function rowOf(request: RecordedRequest): Record<string, string> {
-  return JSON.parse(request.body.messages[1].content);
-}
 
 /** A valid `person` reply derived from the row, so every run writes the same output. */
 function personReply(request: RecordedRequest): Step {

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from "vites
 import { z } from "zod";
 import { ExtractError, extract, extractOne, type ExtractOptions, type ExtractResult } from "../src/index.js";
 import { readAheadWindow } from "../src/batch.js";
-import { jsonReply, startChatServer, type ChatServer, type RecordedRequest } from "./helpers/chat-server.js";
+import { jsonReply, startChatServer, type ChatServer, rowOf } from "./helpers/chat-server.js";
 
 const fixtures = fileURLToPath(new URL("./fixtures/schemas", import.meta.url));
 
@@ -34,10 +34,6 @@ async function collect<T>(results: AsyncIterable<T>): Promise<T[]> {
 }
 
 /** The record a request carries in its user message. */
-function rowOf(request: RecordedRequest): Record<string, unknown> {
-  return JSON.parse(request.body.messages[1].content);
-}
-
 describe("extract() at the wire", () => {
   it("sends a Chat Completions request the real API accepts, and returns the data", async () => {
     server.script(jsonReply(good, { usage: { prompt_tokens: 120, completion_tokens: 30 } }));

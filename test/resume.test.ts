@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { extract, type ExtractOptions } from "../src/index.js";
-import { jsonReply, startChatServer, type ChatServer, type RecordedRequest } from "./helpers/chat-server.js";
+import { jsonReply, startChatServer, type ChatServer, rowOf } from "./helpers/chat-server.js";
 
 const schema = z.object({ id: z.string(), upper: z.string() });
 let server: ChatServer;
@@ -20,10 +20,6 @@ beforeEach(async () => {
   journal = path.join(await mkdtemp(path.join(os.tmpdir(), "resume-")), "out.journal");
 });
 afterEach(() => server.close());
-
-function rowOf(request: RecordedRequest): Record<string, unknown> {
-  return JSON.parse(request.body.messages[1].content);
-}
 
 function options(extra: Partial<ExtractOptions<typeof schema>> = {}): ExtractOptions<typeof schema> {
   return { schema, model: "m", baseURL: server.url, apiKey: "k", ...extra };

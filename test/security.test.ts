@@ -7,12 +7,11 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { preparePrompt } from "../src/run-context.js";
-import { jsonReply, startChatServer, type ChatServer, type RecordedRequest, type Step } from "./helpers/chat-server.js";
-import { repoRoot, runCli } from "./helpers/run-cli.js";
+import { jsonReply, startChatServer, type ChatServer, type Step, rowOf } from "./helpers/chat-server.js";
+import { repoRoot, runCli, readCsv } from "./helpers/run-cli.js";
 
 const fixtures = path.join(repoRoot, "test/fixtures/schemas");
 const env = { EXTRACT_SCHEMAS_DIR: fixtures, EXTRACT_MODEL: "test-model" };
@@ -25,18 +24,10 @@ beforeEach(async () => {
 });
 afterEach(() => server.close());
 
-function rowOf(request: RecordedRequest): Record<string, string> {
-  return JSON.parse(request.body.messages[1].content);
-}
-
 function writeFile(name: string, content: string | Buffer): string {
   const file = path.join(dir, name);
   writeFileSync(file, content);
   return file;
-}
-
-function readCsv(file: string): Record<string, string>[] {
-  return parse(readFileSync(file), { columns: true });
 }
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

@@ -85,6 +85,11 @@ const ERROR_DEFAULTS: Record<number, { message: string; type: string; code: stri
   503: { message: "The engine is currently overloaded, please try again later.", type: "server_error", code: null },
 };
 
+/** The row a request carries: llm-extract sends it as JSON in the first user message. */
+export function rowOf(request: RecordedRequest): Record<string, string> {
+  return JSON.parse(request.body.messages[1].content);
+}
+
 /** Step answering with `JSON.stringify(value)` as the assistant content. */
 export function jsonReply(value: unknown, extra?: Partial<Omit<ReplyStep, "reply">>): Step {
   return { ...extra, reply: JSON.stringify(value) };

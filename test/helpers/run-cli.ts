@@ -4,6 +4,8 @@
  * beyond the loopback server a test points it at.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { parse } from "csv-parse/sync";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -48,4 +50,9 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     child.stdin.end(options.stdin);
     options.onSpawn?.(child);
   });
+}
+
+/** A CSV file (an output, usually) as records keyed by its header. */
+export function readCsv(file: string): Record<string, string>[] {
+  return parse(readFileSync(file), { columns: true });
 }
