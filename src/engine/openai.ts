@@ -229,7 +229,7 @@ export function toExtractError(error: unknown, context: ErrorContext): ExtractEr
     return make("QUOTA_EXCEEDED", `${baseURL} says the account's quota is used up (${serverSays}). Check the plan and billing details.`);
   }
   if (error instanceof OpenAI.RateLimitError) {
-    return make("RATE_LIMITED", `Still rate limited after ${retries} (${serverSays}). Lower --concurrency, or wait for the quota to reset.`);
+    return make("RATE_LIMITED", `Still rate limited after ${retries} (${serverSays}). Set --rpm / --tpm below the account's limits, or wait for the quota to reset.`);
   }
   if (error instanceof OpenAI.BadRequestError && error.code === "context_length_exceeded") {
     return make("INPUT_TOO_LARGE", `The row does not fit the model's context window (${serverSays}). Send fewer --columns.`);
