@@ -7,6 +7,7 @@
  *   npm run bench                 # a few minutes on 2 cores
  *   npm run bench -- --full       # 10,000 rows per throughput point, memory up to 1M rows (~1 h)
  *   npm run bench -- --only=throughput,tokens
+ *   node bench/run.mjs --smoke --results=/tmp/x   # tiny sizes: checks the suite runs (npm test does)
  *
  * Method and latest numbers: bench/README.md.
  */
@@ -18,10 +19,13 @@ import { baselineReport, readOutput, root, runBaseline, runExtractCli, runMeasur
 
 const args = process.argv.slice(2);
 const full = args.includes("--full");
+// Tiny sizes everywhere: proves every section runs, measures nothing worth reading.
+const smoke = args.includes("--smoke");
+const resultsDir = args.find((arg) => arg.startsWith("--results="))?.slice("--results=".length) ?? path.join(root, "bench/results");
 const only = args.find((arg) => arg.startsWith("--only="))?.slice("--only=".length).split(",");
 const wanted = (section) => !only || only.includes(section);
 const dir = await mkdtemp(path.join(os.tmpdir(), "llm-extract-bench-"));
-const results = { date: new Date().toISOString(), cores: os.availableParallelism(), node: process.version, full };
+const results = { date: new Date().toISOString(), cores: os.availableParallelism(), node: process.version, full, smoke };
 const lines = [];
 const say = (line) => {
   lines.push(line);
@@ -63,11 +67,11 @@ try {
     say("| L | C | rows | bound | llm-extract | / bound | steady / bound | baseline | / bound | ours / baseline |");
     say("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     results.throughput = [];
-    for (const latency of [50, 300]) {
-      for (const concurrency of [8, 64, 256]) {
+    for (const latency of smoke ? [50] : [50, 300]) {
+      for (const concurrency of smoke ? [8] : [8, 64, 256]) {
         const bound = (concurrency * 1000) / latency;
         // Quick mode: about 8 s of work at the bound, so each point takes seconds, not minutes.
-        const rows = full ? 10_000 : Math.min(10_000, Math.max(200, Math.round(bound * 8)));
+        const rows = smoke ? 50 : full ? 10_000 : Math.min(10_000, Math.max(200, Math.round(bound * 8)));
         const { ours, baseline } = await sideBySide("instant-server.mjs", { LATENCY_MS: String(latency) }, rows, concurrency);
         const point = {
           latencyMs: latency,
@@ -91,11 +95,11 @@ try {
   // 2. Overhead per row.
   if (wanted("overhead")) {
     say("\n## Overhead per row (server answers at once)");
-    const rows = 20_000;
+    const rows = smoke ? 500 : 20_000;
     const pipeline = await runMeasured([path.join(root, "bench/pipeline.mjs"), String(rows), "64"], { dir });
     if (pipeline.code !== 0) throw new Error(`pipeline bench exited ${pipeline.code}: ${pipeline.stderr}`);
     const inMemory = JSON.parse(pipeline.stdout);
-    const httpRows = 10_000;
+    const httpRows = smoke ? 200 : 10_000;
     const { ours, baseline } = await sideBySide("instant-server.mjs", {}, httpRows, 64);
     results.overhead = {
       pipelineCpuMicrosPerRow: inMemory.cpuMicrosPerRow,
@@ -120,7 +124,7 @@ try {
     say("| rows | llm-extract MB | rows/s | baseline MB |");
     say("| --- | --- | --- | --- |");
     results.memory = [];
-    for (const rows of full ? [10_000, 100_000, 1_000_000] : [10_000, 40_000]) {
+    for (const rows of smoke ? [300] : full ? [10_000, 100_000, 1_000_000] : [10_000, 40_000]) {
       // The baseline holds every row and result in memory: past 100k rows it is not worth the wait.
       const withBaseline = rows <= 100_000;
       const file = await input(rows);
@@ -145,8 +149,8 @@ try {
     say("| --- | --- | --- | --- | --- | --- | --- | --- |");
     results.limits = [];
     const scenarios = [
-      { label: "6,000 RPM", limits: { rpm: 6000 }, rows: full ? 3000 : 1000 },
-      { label: "1,600,000 TPM", limits: { tpm: 1_600_000, rpm: 100_000 }, rows: full ? 3000 : 1000 },
+      { label: "6,000 RPM", limits: { rpm: 6000 }, rows: smoke ? 100 : full ? 3000 : 1000 },
+      { label: "1,600,000 TPM", limits: { tpm: 1_600_000, rpm: 100_000 }, rows: smoke ? 100 : full ? 3000 : 1000 },
     ];
     for (const scenario of scenarios) {
       const env = { SIM_OPTIONS: JSON.stringify({ limits: scenario.limits }) };
@@ -184,7 +188,7 @@ try {
     for (const t of results.tokens) say(`| ${t.schema} | ${t.ours.toFixed(0)} | ${t.baseline.toFixed(0)} | ${ratio(t.ours / t.baseline)} |`);
 
     say("\n## Cost of re-asks: 10% of replies invalid (tokens per row, as the server bills them)");
-    results.reask = await reaskCost(dir, await input(1000));
+    results.reask = await reaskCost(dir, await input(smoke ? 100 : 1000));
     const r = results.reask;
     say("| who | rows ok | tokens/row, clean | tokens/row, 10% invalid | extra |");
     say("| --- | --- | --- | --- | --- |");
@@ -197,9 +201,8 @@ try {
   await rm(dir, { recursive: true, force: true });
 }
 
-const resultsDir = path.join(root, "bench/results");
 mkdirSync(resultsDir, { recursive: true });
 const json = `${JSON.stringify({ ...results, table: lines.join("\n") }, null, 2)}\n`;
 writeFileSync(path.join(resultsDir, "latest.json"), json);
-writeFileSync(path.join(resultsDir, `${results.date.slice(0, 10)}${full ? "-full" : ""}.json`), json);
-console.log(`\nWrote bench/results/latest.json (${results.cores} cores, Node ${results.node}).`);
+if (!smoke) writeFileSync(path.join(resultsDir, `${results.date.slice(0, 10)}${full ? "-full" : ""}.json`), json);
+console.log(`\nWrote ${path.join(resultsDir, "latest.json")} (${results.cores} cores, Node ${results.node}).`);
