@@ -15,8 +15,9 @@ import pLimit, { type LimitFunction } from "p-limit";
  *   they do not come back in lockstep. A server reporting 0 remaining closes it too.
  * - **An adaptive window.** At most `window` requests are in flight. It starts at 1, so the first
  *   answer's headers are known before the rest of the run starts; then opens to the run's
- *   concurrency; halves on a 429 (once per episode, not once per 429 in flight); and grows back
- *   by one per window's worth of answers (additive increase, as in TCP congestion control).
+ *   concurrency, spreading the first requests over one round trip (see `#rampUntil`); halves on
+ *   a 429 (once per episode, not once per 429 in flight); and grows back by one per window's
+ *   worth of answers (additive increase, as in TCP congestion control).
  *
  * Transport retries stay the SDK's; the pacer sits in its `fetch`, so retries pass the gate too.
  */
@@ -79,6 +80,8 @@ export interface PacingTicket {
   readonly episode: number;
   /** Its token cost, to tell whether a 429 was about the token limit. */
   readonly cost: number;
+  /** When it went out, on the pacer's clock. */
+  readonly sentAt: number;
 }
 
 export class Pacer {
@@ -107,6 +110,10 @@ export class Pacer {
   #window = 1;
   #episode = 0;
   #probing = true;
+  /** Until this time, requests are spaced `#rampInterval` apart (GCRA without tolerance). */
+  #rampUntil = -Infinity;
+  #rampInterval = 0;
+  #rampTat = -Infinity;
   /** FIFO of requests waiting for a rate slot: only the head sleeps, so spacing costs one timer. */
   #turn: Promise<void> = Promise.resolve();
 
@@ -145,9 +152,11 @@ export class Pacer {
   /** Waits for the gate and a rate slot (the caller holds a window slot). */
   async acquire(cost: number, signal?: AbortSignal): Promise<PacingTicket> {
     await this.#passGate(signal);
-    if (this.#limits.rpm !== undefined || this.#limits.tpm !== undefined) await this.#takeRateSlot(cost, signal);
+    if (this.#limits.rpm !== undefined || this.#limits.tpm !== undefined || this.#now() < this.#rampUntil) {
+      await this.#takeRateSlot(cost, signal);
+    }
     this.stats.requests++;
-    return { episode: this.#episode, cost };
+    return { episode: this.#episode, cost, sentAt: this.#now() };
   }
 
   /** Learns from an answer: limits from its headers, and 429s close the gate and cut the window. */
@@ -171,9 +180,22 @@ export class Pacer {
       // The first answer is in, with the limits if the server tells them: open the window.
       this.#probing = false;
       this.#setWindow(this.#maxWindow);
+      this.#startRamp(this.#now() - ticket.sentAt);
     } else if (this.#window < this.#maxWindow) {
       this.#setWindow(this.#window + 1 / this.#window);
     }
+  }
+
+  /**
+   * Opened at once, the window would send its requests in one burst; their answers would then
+   * come back together, each waiting for the CPU the others need, and every round trip after
+   * would repeat the crowd. Spread over one round trip instead, they stay spread.
+   */
+  #startRamp(roundTripMs: number): void {
+    if (roundTripMs <= 0 || this.#maxWindow <= 1) return;
+    this.#rampInterval = roundTripMs / this.#maxWindow;
+    this.#rampTat = this.#now();
+    this.#rampUntil = this.#rampTat + roundTripMs;
   }
 
   #onRateLimited(ticket: PacingTicket, headers: PacedAnswer["headers"]): void {
@@ -231,9 +253,12 @@ export class Pacer {
       await before;
       for (;;) {
         const now = this.#now();
-        const start = Math.max(this.#requestTat, this.#tokenTat) - TOLERANCE_MS;
+        const ramping = now < this.#rampUntil;
+        const start = Math.max(Math.max(this.#requestTat, this.#tokenTat) - TOLERANCE_MS, ramping ? this.#rampTat : -Infinity);
         if (now >= start) {
           const { rpm, tpm } = this.#limits;
+          // On schedule, not from `now`: a timer firing a millisecond late must not delay the rest.
+          if (ramping) this.#rampTat += this.#rampInterval;
           if (rpm !== undefined) this.#requestTat = Math.max(this.#requestTat, now) + 60_000 / (rpm * this.#pace);
           if (tpm !== undefined) this.#tokenTat = Math.max(this.#tokenTat, now) + (60_000 * cost) / (tpm * this.#pace);
           return;

@@ -16,6 +16,9 @@ function answer(status: number, headers: Record<string, string> = {}): PacedAnsw
   return { status, headers: { get: (name: string) => lower.get(name.toLowerCase()) ?? null } };
 }
 
+/** A ticket for calling settle() directly, as if a request of `cost` tokens had been sent at 0. */
+const ticket = (cost = 0) => ({ episode: 0, cost, sentAt: 0 });
+
 function pacer(options: Partial<ConstructorParameters<typeof Pacer>[0]> = {}): Pacer {
   return new Pacer({ concurrency: 8, now: () => Date.now(), random: () => 0.5, ...options });
 }
@@ -84,12 +87,17 @@ describe("Pacer: rate spacing", () => {
 });
 
 describe("Pacer: window", () => {
-  it("sends one request first, then opens to the full concurrency once it is answered", async () => {
+  it("sends one request first, then spreads the full window over the next round trip", async () => {
     const run = launch(pacer({ concurrency: 8 }), 20, () => later(100, answer(200)));
     await vi.advanceTimersByTimeAsync(50);
     expect(run.sent).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(60);
-    expect(run.sent).toHaveLength(9);
+    // The probe took 100 ms: the 8 slots open 100 / 8 = 12.5 ms apart, not in one burst.
+    await vi.advanceTimersByTimeAsync(150);
+    const ramp = run.sent.slice(1, 9);
+    expect(ramp).toHaveLength(8);
+    // On schedule, give or take the fake clock's whole milliseconds.
+    ramp.forEach((time, i) => expect(time - (100 + 12.5 * i)).toBeGreaterThanOrEqual(0));
+    ramp.forEach((time, i) => expect(time - (100 + 12.5 * i)).toBeLessThan(1));
     await vi.advanceTimersByTimeAsync(1000);
     await run.done;
     expect(run.inFlight.max).toBe(8);
@@ -99,7 +107,7 @@ describe("Pacer: window", () => {
     const target = pacer({ concurrency: 8 });
     // Request 0 is the probe; requests 1-8 are the first full window, all answered 429.
     const run = launch(target, 200, (i) => later(10, i >= 1 && i <= 8 ? answer(429, { "retry-after-ms": "100" }) : answer(200)));
-    await vi.advanceTimersByTimeAsync(30);
+    await vi.advanceTimersByTimeAsync(60);
     expect(target.stats.rateLimited).toBe(8);
     expect(target.stats.windowCuts).toBe(1);
     expect(target.window).toBe(4);
@@ -127,9 +135,9 @@ describe("Pacer: shared gate", () => {
 
   it("keeps the window and the pace for a 429 whose headers show room left under the limits", async () => {
     const target = pacer({ concurrency: 8, rpm: 600 });
-    target.settle({ episode: 0, cost: 10 }, answer(200)); // past the probe
+    target.settle(ticket(10), answer(200)); // past the probe
     target.settle(
-      { episode: 0, cost: 10 },
+      ticket(10),
       answer(429, { "retry-after-ms": "100", "x-ratelimit-remaining-requests": "40", "x-ratelimit-remaining-tokens": "5000" }),
     );
     expect(target.window).toBe(8);
@@ -143,16 +151,16 @@ describe("Pacer: shared gate", () => {
 
   it("cuts the window for a 429 whose headers show a limit used up", async () => {
     const target = pacer({ concurrency: 8 });
-    target.settle({ episode: 0, cost: 10 }, answer(200));
-    target.settle({ episode: 0, cost: 10 }, answer(429, { "x-ratelimit-remaining-requests": "40", "x-ratelimit-remaining-tokens": "5" }));
+    target.settle(ticket(10), answer(200));
+    target.settle(ticket(10), answer(429, { "x-ratelimit-remaining-requests": "40", "x-ratelimit-remaining-tokens": "5" }));
     expect(target.window).toBe(4);
   });
 
   it("spreads the waiters over the jitter window instead of releasing them at once", async () => {
     let draws = 0;
     const target = pacer({ concurrency: 8, random: () => (draws++ % 4) / 4 });
-    target.settle({ episode: 0, cost: 0 }, answer(200)); // past the probe: eight may go at once, four after the 429
-    target.settle({ episode: 0, cost: 0 }, answer(429, { "retry-after-ms": "2000" }));
+    target.settle(ticket(), answer(200)); // past the probe: eight may go at once, four after the 429
+    target.settle(ticket(), answer(429, { "retry-after-ms": "2000" }));
     const run = launch(target, 4, () => answer(200));
     await vi.advanceTimersByTimeAsync(5_000);
     await run.done;
@@ -163,7 +171,7 @@ describe("Pacer: shared gate", () => {
   it("without retry-after, waits for the reset of the exhausted limit", async () => {
     const target = pacer();
     target.settle(
-      { episode: 0, cost: 0 },
+      ticket(),
       answer(429, { "x-ratelimit-remaining-requests": "5", "x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "1.5s" }),
     );
     const run = launch(target, 1, () => answer(200));
@@ -174,7 +182,7 @@ describe("Pacer: shared gate", () => {
 
   it("without any hint, backs off exponentially: 0.5 s, then 1 s", async () => {
     const target = pacer({ random: () => 0 });
-    target.settle({ episode: 0, cost: 0 }, answer(429));
+    target.settle(ticket(), answer(429));
     const one = launch(target, 1, () => answer(429));
     await vi.advanceTimersByTimeAsync(600);
     await one.done;
@@ -187,7 +195,7 @@ describe("Pacer: shared gate", () => {
 
   it("waits before sending when a success reports 0 remaining requests", async () => {
     const target = pacer();
-    target.settle({ episode: 0, cost: 0 }, answer(200, { "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "250ms" }));
+    target.settle(ticket(), answer(200, { "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "250ms" }));
     const run = launch(target, 1, () => answer(200));
     await vi.advanceTimersByTimeAsync(1_000);
     await run.done;
@@ -197,7 +205,7 @@ describe("Pacer: shared gate", () => {
 
   it("stops waiting when the signal aborts", async () => {
     const target = pacer();
-    target.settle({ episode: 0, cost: 0 }, answer(429, { "retry-after": "60" }));
+    target.settle(ticket(), answer(429, { "retry-after": "60" }));
     const controller = new AbortController();
     const waiting = target.run(0, controller.signal, async () => answer(200));
     const outcome = expect(waiting).rejects.toThrow("stop");
