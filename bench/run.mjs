@@ -70,8 +70,9 @@ try {
     for (const latency of smoke ? [50] : [50, 300]) {
       for (const concurrency of smoke ? [8] : [8, 64, 256]) {
         const bound = (concurrency * 1000) / latency;
-        // Quick mode: about 8 s of work at the bound, so each point takes seconds, not minutes.
-        const rows = smoke ? 50 : full ? 10_000 : Math.min(10_000, Math.max(200, Math.round(bound * 8)));
+        // Quick mode: about 12 s of work at the bound, so each point takes seconds, not minutes;
+        // start-up, the first round trip and the last partial round then weigh about 5-8%.
+        const rows = smoke ? 50 : full ? 10_000 : Math.min(10_000, Math.max(200, Math.round(bound * 12)));
         const { ours, baseline } = await sideBySide("instant-server.mjs", { LATENCY_MS: String(latency) }, rows, concurrency);
         const point = {
           latencyMs: latency,
