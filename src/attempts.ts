@@ -41,7 +41,7 @@ export async function extractRecord<S extends ObjectSchema>(
     attempts++;
     let reply;
     try {
-      reply = await engine.complete({ messages, maxTokens, temperature: settings.temperature, signal });
+      reply = await engine.complete({ messages, maxTokens, temperature: settings.temperature, signal, replyFormat: context.replyFormat });
     } catch (error) {
       const failure = error instanceof ExtractError ? error : new ExtractError("MODEL_ERROR", String(error), { cause: error });
       failure.attempts = attempts;

@@ -88,9 +88,9 @@ async function runOne(command: CliCommand, input: string, stopSignal: AbortSigna
 /** `--dry-run`: the first row's messages and an estimate for the whole input; no network. */
 async function dryRun(command: CliCommand): Promise<number> {
   for (const input of command.inputs) {
-    const { input: name, model, firstMessages, estimate } = await estimateCsv(input, command.options);
+    const { input: name, model, firstMessages, replyFormat, estimate } = await estimateCsv(input, command.options);
     const heading = command.inputs.length > 1 ? `== ${name}\n` : "";
-    print(process.stdout, `${heading}${formatDryRun(firstMessages, estimate, model)}`);
+    print(process.stdout, `${heading}${formatDryRun(firstMessages, estimate, model, replyFormat)}`);
   }
   return EXIT.ok;
 }
@@ -118,11 +118,11 @@ function reportError(error: unknown, apiKey: string | undefined): number {
     let message = error.message;
     const flag = error.path ? FLAG_OF_OPTION[error.path] : undefined;
     if (error.code === "INVALID_OPTION" && flag) message = message.replace(`\`${error.path}\``, flag);
-    process.stderr.write(`extract: ${error.code}: ${redactSecrets(message, [apiKey, process.env.OPENAI_API_KEY])}\n`);
+    process.stderr.write(`extract: ${error.code}: ${redactSecrets(message, [apiKey, process.env.OPENAI_API_KEY, process.env.AZURE_OPENAI_API_KEY])}\n`);
     return EXIT.usage;
   }
   const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.stderr.write(`extract: internal error (please report it): ${redactSecrets(text, [apiKey, process.env.OPENAI_API_KEY])}\n`);
+  process.stderr.write(`extract: internal error (please report it): ${redactSecrets(text, [apiKey, process.env.OPENAI_API_KEY, process.env.AZURE_OPENAI_API_KEY])}\n`);
   return EXIT.usage;
 }
 

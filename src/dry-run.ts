@@ -1,3 +1,4 @@
+import type { ReplyFormat } from "./engine/types.js";
 import { buildMessages, type ChatMessage, type InputRecord } from "./prompt.js";
 import { estimateCost, formatUsd } from "./pricing.js";
 import { countMessageTokens, countTokens, isExactTokenizer, REPLY_PRIMING_TOKENS } from "./tokens.js";
@@ -163,12 +164,15 @@ const INTEGER = new Intl.NumberFormat("en-US");
 /**
  * The dry-run report: the exact messages of the first row under role headers, then the
  * estimate (rows, prompt tokens, completion range, cost range or "price unknown for <model>").
- * Approximate token counts are flagged "(approximate tokenizer)".
+ * Approximate token counts are flagged "(approximate tokenizer)". With `replyFormat`, a line says
+ * how the JSON is asked for and, in `json_schema` / `tools` mode, what the schema sent with each
+ * request adds.
  */
 export function formatDryRun(
   firstMessages: readonly ChatMessage[] | undefined,
   estimate: DryRunEstimate,
   model: string,
+  replyFormat?: ReplyFormat,
 ): string {
   const lines: string[] = [];
   if (firstMessages && firstMessages.length > 0) {
@@ -180,8 +184,9 @@ export function formatDryRun(
 
   const approximate = estimate.exact ? "" : " (approximate tokenizer)";
   const { low, high } = estimate.completionTokens;
+  lines.push(`Model:             ${model}`);
+  if (replyFormat) lines.push(`Mode:              ${describeReplyFormat(replyFormat, model)}`);
   lines.push(
-    `Model:             ${model}`,
     `Rows:              ${INTEGER.format(estimate.rows)}`,
     `Prompt tokens:     ${INTEGER.format(estimate.promptTokens)}${approximate} (one attempt per row; re-asks add more)`,
     `Completion tokens: ${INTEGER.format(low)} – ${INTEGER.format(high)}${approximate}`,
@@ -193,6 +198,17 @@ export function formatDryRun(
     lines.push(`Note: ${model} also bills hidden reasoning tokens as completion tokens; they are not in this estimate.`);
   }
   return lines.join("\n");
+}
+
+/** One line on the mode: the request fields it adds, and the schema's size where it sends one. */
+function describeReplyFormat(format: ReplyFormat, model: string): string {
+  if (format.mode === "json_object") return "json_object (response_format json_object; the schema is in the system message)";
+  const tokens = INTEGER.format(countTokens(JSON.stringify(format.schema), model));
+  const sent =
+    format.mode === "json_schema"
+      ? `response_format json_schema "${format.name}", strict`
+      : `tools: function "${format.name}"${format.strict ? ", strict" : ", not strict (the schema has no strict form)"}, forced by tool_choice`;
+  return `${format.mode} (${sent}); the schema also goes with every request: about ${tokens} more prompt tokens each, not in the counts below`;
 }
 
 /** Reasoning models bill their hidden reasoning as completion tokens, which no count can predict. */

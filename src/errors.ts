@@ -2,12 +2,16 @@
  * Stable error codes. Callers branch on `code`, never on message text.
  *
  * Configuration (raised before any model call): `SCHEMA_NOT_FOUND`, `SCHEMA_INVALID`,
- * `SCHEMA_LOAD_FAILED`, `INVALID_OPTION`, `MISSING_API_KEY`, `COLUMN_NOT_FOUND`, `INPUT_UNREADABLE`,
- * `OUTPUT_UNWRITABLE`. Input data: `INVALID_ENCODING`, `CSV_MALFORMED`, `INPUT_TOO_LARGE`.
+ * `SCHEMA_LOAD_FAILED`, `INVALID_OPTION`, `MISSING_API_KEY`, `ENGINE_UNAVAILABLE` (a `local:` or
+ * `hf:` model without node-llama-cpp installed, or without a llama.cpp binary for the machine),
+ * `COLUMN_NOT_FOUND`, `INPUT_UNREADABLE`, `OUTPUT_UNWRITABLE`. Input data: `INVALID_ENCODING`,
+ * `CSV_MALFORMED`, `INPUT_TOO_LARGE`.
  * Model output (after the re-ask budget is spent): `INVALID_JSON`, `SCHEMA_MISMATCH`,
  * `OUTPUT_TRUNCATED`, `REFUSED`, `CONTENT_FILTERED`.
  * Transport (after the SDK's own retries): `AUTH_FAILED`, `MODEL_NOT_FOUND`, `QUOTA_EXCEEDED`,
- * `RATE_LIMITED`, `TIMEOUT`, `CONNECTION_FAILED`, `MODEL_ERROR`. Run control: `ABORTED`.
+ * `MODE_UNSUPPORTED` (the server refused the request shape of the `mode`: `response_format`, or
+ * `tools` / `tool_choice`), `RATE_LIMITED`, `TIMEOUT`, `CONNECTION_FAILED`, `MODEL_ERROR`.
+ * Run control: `ABORTED`.
  */
 export type ExtractErrorCode =
   | "SCHEMA_NOT_FOUND"
@@ -15,6 +19,7 @@ export type ExtractErrorCode =
   | "SCHEMA_LOAD_FAILED"
   | "INVALID_OPTION"
   | "MISSING_API_KEY"
+  | "ENGINE_UNAVAILABLE"
   | "COLUMN_NOT_FOUND"
   | "INPUT_UNREADABLE"
   | "INVALID_ENCODING"
@@ -29,6 +34,7 @@ export type ExtractErrorCode =
   | "AUTH_FAILED"
   | "MODEL_NOT_FOUND"
   | "QUOTA_EXCEEDED"
+  | "MODE_UNSUPPORTED"
   | "RATE_LIMITED"
   | "TIMEOUT"
   | "CONNECTION_FAILED"
@@ -74,13 +80,16 @@ export class ExtractError extends Error {
 
 /**
  * The codes that end the whole run instead of failing one row: no row can succeed (bad
- * credentials, unknown model, no credit left, configuration), or the caller aborted.
+ * credentials, unknown model, no credit left, a mode the server refuses, configuration), or the
+ * caller aborted.
  */
 export const FATAL_CODES: ReadonlySet<ExtractErrorCode> = new Set<ExtractErrorCode>([
   "AUTH_FAILED",
   "MODEL_NOT_FOUND",
   "QUOTA_EXCEEDED",
+  "MODE_UNSUPPORTED",
   "MISSING_API_KEY",
+  "ENGINE_UNAVAILABLE",
   "INVALID_OPTION",
   "ABORTED",
 ]);

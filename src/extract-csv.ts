@@ -10,8 +10,9 @@ import { ExtractError } from "./errors.js";
 import { runExtraction } from "./extract.js";
 import { emptyTotals, type ExtractOptions, type ProgressEvent, type RunTotals, type SchemaInput } from "./options.js";
 import { buildMessages, type ChatMessage, type InputRecord } from "./prompt.js";
-import { preparePrompt, prepareRun } from "./run-context.js";
+import { preparePrompt, prepareRun, type RunContext } from "./run-context.js";
 import { estimateRun, type DryRunEstimate } from "./dry-run.js";
+import type { ReplyFormat } from "./engine/types.js";
 
 /** Options of {@link extractCsv}: those of `extract()`, plus where and how to write. */
 export interface ExtractCsvOptions<S extends SchemaInput = SchemaInput> extends Omit<ExtractOptions<S>, "onProgress"> {
@@ -78,6 +79,15 @@ export interface CsvRunSummary extends RunTotals {
 export async function extractCsv<S extends SchemaInput>(input: string | NodeJS.ReadableStream, options: ExtractCsvOptions<S>): Promise<CsvRunSummary> {
   const started = performance.now();
   const context = await prepareRun(options);
+  try {
+    return await writeRun(context, input, options, started);
+  } finally {
+    await context.close();
+  }
+}
+
+/** The body of {@link extractCsv}, once the run is prepared. */
+async function writeRun(context: RunContext, input: string | NodeJS.ReadableStream, options: ExtractCsvOptions, started: number): Promise<CsvRunSummary> {
   const outPath = typeof options.out === "string" ? options.out : undefined;
   const format = checkOutput(input, outPath, options);
   const csv = await openCsv(input, { skipBadRows: options.skipBadRows, delimiter: options.delimiter });
@@ -160,6 +170,8 @@ export interface CsvEstimate {
   model: string;
   /** The exact messages of the first row's first attempt; undefined for an input with no rows. */
   firstMessages?: ChatMessage[];
+  /** How the JSON would be asked for (the `mode`), with the strict schema it would send. */
+  replyFormat: ReplyFormat;
   estimate: DryRunEstimate;
 }
 
@@ -169,7 +181,7 @@ export interface CsvEstimate {
  */
 export async function estimateCsv<S extends SchemaInput>(
   input: string | NodeJS.ReadableStream,
-  options: Pick<ExtractCsvOptions<S>, "schema" | "schemasDir" | "instructions" | "model" | "columns" | "maxTokens" | "delimiter">,
+  options: Pick<ExtractCsvOptions<S>, "schema" | "schemasDir" | "instructions" | "model" | "columns" | "maxTokens" | "delimiter" | "mode">,
 ): Promise<CsvEstimate> {
   const context = await preparePrompt(options);
   const csv = await openCsv(input, { skipBadRows: true, delimiter: options.delimiter });
@@ -184,7 +196,7 @@ export async function estimateCsv<S extends SchemaInput>(
   }
   const { model, maxTokens } = context.settings;
   const estimate = await estimateRun(records(), { systemPrompt: context.systemPrompt, jsonSchema: context.jsonSchema, model, maxTokens });
-  return { input: csv.name, model, firstMessages, estimate };
+  return { input: csv.name, model, firstMessages, replyFormat: context.replyFormat, estimate };
 }
 
 /** Checks the output options that need no file access; returns the output format. */

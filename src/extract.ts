@@ -71,7 +71,11 @@ export async function* extract<S extends SchemaInput, R extends RowInput = RowIn
 ): AsyncGenerator<ExtractResult<InferData<S>, R>, void, undefined> {
   const context = await prepareRun(options);
   const toRecord = (row: R, index: number) => toInputRecord(row, context.settings.columns, index);
-  yield* runExtraction(context, rows, toRecord, options) as AsyncGenerator<ExtractResult<InferData<S>, R>>;
+  try {
+    yield* runExtraction(context, rows, toRecord, options) as AsyncGenerator<ExtractResult<InferData<S>, R>>;
+  } finally {
+    await context.close();
+  }
 }
 
 /**
@@ -156,9 +160,14 @@ export async function* runExtraction<R>(
  */
 export async function extractOne<S extends SchemaInput>(input: RowInput, options: ExtractOptions<S>): Promise<InferData<S>> {
   const context = await prepareRun(options);
-  const record = toInputRecord(input, context.settings.columns, 0);
-  if (record instanceof ExtractError) throw record;
-  const outcome = await extractRecord(context, record, options.signal);
+  let outcome;
+  try {
+    const record = toInputRecord(input, context.settings.columns, 0);
+    if (record instanceof ExtractError) throw record;
+    outcome = await extractRecord(context, record, options.signal);
+  } finally {
+    await context.close();
+  }
   if (!outcome.ok) {
     outcome.error.row = 0;
     throw outcome.error;

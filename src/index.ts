@@ -17,5 +17,6 @@ export { DEFAULTS, type ExtractOptions, type ProgressEvent, type RunTotals, type
 export { ExtractError, type ExtractErrorCode, type ExtractErrorContext } from "./errors.js";
 export { loadSchema, listSchemas, type LoadedSchema, type LoadSchemaOptions } from "./schema/load.js";
 export { toPromptJsonSchema, type ObjectSchema } from "./schema/json-schema.js";
+export { toStrictJsonSchema } from "./schema/strict-schema.js";
 export { buildSystemPrompt, buildMessages, type ChatMessage } from "./prompt.js";
-export type { ChatEngine, CompletionRequest, CompletionReply, Usage } from "./engine/types.js";
+export type { ChatEngine, CompletionRequest, CompletionReply, ExtractMode, ReplyFormat, Usage } from "./engine/types.js";

@@ -1,6 +1,6 @@
 import type OpenAI from "openai";
 import { ExtractError } from "./errors.js";
-import type { ChatEngine, Usage } from "./engine/types.js";
+import type { ChatEngine, ExtractMode, Usage } from "./engine/types.js";
 import type { ObjectSchema } from "./schema/json-schema.js";
 
 /** A schema given inline (a zod object) or by reference (a name in the schemas folder, or a path). */
@@ -56,6 +56,13 @@ export interface ExtractOptions<S extends SchemaInput = SchemaInput> {
   maxTokensCap?: number;
   /** Sampling temperature; left to the server's default when unset (some models accept no other). */
   temperature?: number;
+  /**
+   * How the JSON is asked for: `json_object` (JSON mode, the most widely supported), `json_schema`
+   * (strict Structured Outputs: every field in every reply, so optional fields must be `.nullable()`
+   * instead), or `tools` (a forced function call, for servers without `response_format`). Replies
+   * are validated the same way in every mode. @default "json_object"
+   */
+  mode?: ExtractMode;
   /** Milliseconds to wait for one HTTP answer. @default 120000 */
   timeout?: number;
   /** Transport retries of one call (429, 5xx, dropped connections), honouring retry-after. @default 4 */
@@ -111,6 +118,7 @@ export const DEFAULTS = {
   maxTokensCap: 8192,
   timeout: 120_000,
   maxRetries: 4,
+  mode: "json_object",
 } as const;
 
 /** Options after defaults and checks: what the pipeline reads. */
@@ -123,12 +131,15 @@ export interface Settings {
   temperature?: number;
   timeout: number;
   maxRetries: number;
+  mode: ExtractMode;
   rpm?: number;
   tpm?: number;
   maxInputTokens?: number;
   columns?: readonly string[];
   instructions?: string;
 }
+
+const MODES: readonly ExtractMode[] = ["json_object", "json_schema", "tools"];
 
 type IntegerOption = "concurrency" | "maxAttempts" | "maxTokens" | "maxTokensCap" | "timeout" | "maxRetries";
 type OptionalPositiveOption = "rpm" | "tpm" | "maxInputTokens";
@@ -176,8 +187,10 @@ export function normalizeOptions(options: Omit<ExtractOptions, "schema">): Setti
     temperature: options.temperature,
     columns: options.columns,
     instructions: options.instructions,
+    mode: options.mode ?? DEFAULTS.mode,
   };
   if (typeof settings.model !== "string" || settings.model.trim() === "") throw invalid("model", "a model name", options.model);
+  if (!MODES.includes(settings.mode)) throw invalid("mode", `one of ${MODES.join(", ")}`, options.mode);
   if (settings.temperature !== undefined && !(settings.temperature >= 0 && settings.temperature <= 2)) {
     throw invalid("temperature", "a number from 0 to 2", settings.temperature);
   }

@@ -1,10 +1,11 @@
-import type { ChatEngine } from "./engine/types.js";
+import type { ChatEngine, ReplyFormat } from "./engine/types.js";
 import { ExtractError } from "./errors.js";
 import { runFingerprint } from "./journal.js";
 import { normalizeOptions, type ExtractOptions, type Settings } from "./options.js";
 import { buildSystemPrompt, type ChatMessage } from "./prompt.js";
 import { toPromptJsonSchema, type JsonSchema, type ObjectSchema } from "./schema/json-schema.js";
 import { loadSchema } from "./schema/load.js";
+import { schemaName, toStrictJsonSchema } from "./schema/strict-schema.js";
 import { countMessageTokens, REPLY_PRIMING_TOKENS } from "./tokens.js";
 
 /** What is the same for every row of a run and needs no network: built once per run. */
@@ -14,6 +15,8 @@ export interface PromptContext<S extends ObjectSchema = ObjectSchema> {
   jsonSchema: JsonSchema;
   /** The system message, byte-identical for every row. */
   systemPrompt: string;
+  /** How the JSON is asked for (the `mode`), with the strict schema where the mode needs one. */
+  replyFormat: ReplyFormat;
   settings: Settings;
   /** Hash of the prompt and model settings: rows match stored results only under the same one. */
   fingerprint: string;
@@ -27,6 +30,8 @@ export interface PromptContext<S extends ObjectSchema = ObjectSchema> {
 /** A {@link PromptContext} plus the engine that answers. */
 export interface RunContext<S extends ObjectSchema = ObjectSchema> extends PromptContext<S> {
   engine: ChatEngine;
+  /** Frees what the run's own engine holds (the embedded model); an engine passed in is left alone. */
+  close: () => Promise<void>;
 }
 
 /**
@@ -42,9 +47,30 @@ export async function preparePrompt(options: Omit<ExtractOptions, "onProgress">)
   const schema = loaded?.schema ?? (options.schema as ObjectSchema);
   const jsonSchema = withSchemaFile(loaded?.file, () => toPromptJsonSchema(schema));
   const systemPrompt = buildSystemPrompt(jsonSchema, [loaded?.instructions, settings.instructions]);
-  const { model, maxAttempts, maxTokens, maxTokensCap, temperature } = settings;
-  const fingerprint = runFingerprint({ systemPrompt, model, maxAttempts, maxTokens, maxTokensCap, temperature });
-  return { schema, jsonSchema, systemPrompt, settings, fingerprint, countInputTokens: inputTokenCounter(systemPrompt, settings) };
+  const replyFormat = withSchemaFile(loaded?.file, () => replyFormatOf(settings.mode, jsonSchema, schemaName(loaded?.file)));
+  const { model, maxAttempts, maxTokens, maxTokensCap, temperature, mode } = settings;
+  // A resume never mixes modes. json_object, the mode every run had before there were others,
+  // leaves the hash as it was, so that journals written then stay usable.
+  const modePart = mode === "json_object" ? {} : { mode };
+  const fingerprint = runFingerprint({ systemPrompt, model, maxAttempts, maxTokens, maxTokensCap, temperature, ...modePart });
+  return { schema, jsonSchema, systemPrompt, replyFormat, settings, fingerprint, countInputTokens: inputTokenCounter(systemPrompt, settings) };
+}
+
+/**
+ * The mode's request shape, built once per run. The schema also stays in the system prompt in
+ * every mode: servers that constrain decoding to a schema (vLLM, llama.cpp, Ollama) do not show
+ * it to the model, and its field descriptions are what tell the model what to write.
+ * `tools` sends the strict schema when the schema allows one, else the plain one without `strict`.
+ */
+function replyFormatOf(mode: Settings["mode"], jsonSchema: JsonSchema, name: string): ReplyFormat {
+  if (mode === "json_object") return { mode };
+  if (mode === "json_schema") return { mode, name, schema: toStrictJsonSchema(jsonSchema) };
+  try {
+    return { mode, name, schema: toStrictJsonSchema(jsonSchema), strict: true };
+  } catch (error) {
+    if (error instanceof ExtractError && error.code === "SCHEMA_INVALID") return { mode, name, schema: jsonSchema, strict: false };
+    throw error;
+  }
 }
 
 /** Runs `convert`, adding the schema file (when there is one) to a `SCHEMA_INVALID` it throws. */
@@ -66,10 +92,23 @@ function inputTokenCounter(systemPrompt: string, settings: Settings): PromptCont
   return (messages) => messages.reduce((total, message, i) => (i === 0 ? total : total + countMessageTokens(message, model)), fixed);
 }
 
-/** {@link preparePrompt} plus the engine (`engine`, else `client`, else an OpenAI client from the options). */
+/**
+ * {@link preparePrompt} plus the engine: `engine`, else the embedded engine for a `local:` or
+ * `hf:` model, else an OpenAI client from the options (`client`, else `baseURL` / `apiKey`).
+ */
 export async function prepareRun(options: Omit<ExtractOptions, "onProgress">): Promise<RunContext> {
   const prompt = await preparePrompt(options);
   const { settings } = prompt;
+  if (!options.engine && EMBEDDED_MODEL.test(settings.model)) {
+    // Loaded on demand, like the SDK below: node-llama-cpp is an optional peer dependency.
+    const engine = await (await import("./engine/llama.js")).createLlamaEngine({
+      model: settings.model,
+      jsonSchema: prompt.jsonSchema,
+      concurrency: settings.concurrency,
+      signal: options.signal,
+    });
+    return { ...prompt, engine, close: () => engine.close() };
+  }
   // Loaded on demand: the SDK is most of the start-up time, and dry runs and custom engines never need it.
   const engine =
     options.engine ??
@@ -84,5 +123,8 @@ export async function prepareRun(options: Omit<ExtractOptions, "onProgress">): P
       rpm: settings.rpm,
       tpm: settings.tpm,
     });
-  return { ...prompt, engine };
+  return { ...prompt, engine, close: async () => undefined };
 }
+
+/** Models run in this process by node-llama-cpp: `local:./model.gguf`, or an `hf:` URI. */
+const EMBEDDED_MODEL = /^(local|hf):/;

@@ -76,15 +76,15 @@ describe("pacing at the wire", () => {
   });
 
   it("does not count the time a request waits for its turn against --timeout", async () => {
-    // 300 requests per minute: one per 200 ms, so the fifth row waits ~800 ms for its turn,
-    // far past the 300 ms timeout, while the server itself answers at once.
-    const results = await collect(extract(rows(5), options({ rpm: 300, timeout: 300, maxRetries: 0, concurrency: 5 })));
+    // 120 requests per minute: one per 500 ms, so the fifth row waits ~2 s for its turn, far
+    // past the 1 s timeout, while the server itself answers at once.
+    const results = await collect(extract(rows(5), options({ rpm: 120, timeout: 1000, maxRetries: 0, concurrency: 5 })));
     expect(results.map((result) => (result.ok ? "ok" : result.error.code))).toEqual(["ok", "ok", "ok", "ok", "ok"]);
   });
 
   it("times out a slow answer, retries it, and succeeds when the retry is fast", async () => {
-    server.script({ ...personReply({ body: { messages: [{}, { content: '{"id":"0","text":"person 0"}' }] } } as RecordedRequest), delayMs: 2000 });
-    const [result] = await collect(extract(rows(1), options({ timeout: 150, maxRetries: 1 })));
+    server.script({ ...personReply({ body: { messages: [{}, { content: '{"id":"0","text":"person 0"}' }] } } as RecordedRequest), delayMs: 10_000 });
+    const [result] = await collect(extract(rows(1), options({ timeout: 1000, maxRetries: 1 })));
     expect(result).toMatchObject({ ok: true, data: { name: "PERSON 0", age: 0 }, attempts: 1 });
     expect(server.requests).toHaveLength(2);
   });
@@ -92,9 +92,9 @@ describe("pacing at the wire", () => {
   it("fails the row with TIMEOUT when every try is too slow, and the other rows go on", async () => {
     server.handle(async (request) => {
       const row = JSON.parse(request.body.messages[1].content);
-      return { ...personReply(request), delayMs: row.id === "1" ? 2000 : 0 };
+      return { ...personReply(request), delayMs: row.id === "1" ? 10_000 : 0 };
     });
-    const results = await collect(extract(rows(3), options({ timeout: 150, maxRetries: 1 })));
+    const results = await collect(extract(rows(3), options({ timeout: 1000, maxRetries: 1 })));
     expect(results.map((result) => (result.ok ? "ok" : result.error.code))).toEqual(["ok", "TIMEOUT", "ok"]);
     expect((results[1] as ExtractResult<unknown> & { ok: false }).error.message).toMatch(/--timeout/);
   });

@@ -16,7 +16,12 @@ the input columns, one column per schema field, and _error (empty when the row s
   -o, --out <file|dir/>     output file; .csv or .jsonl picks the format; DIR/ writes one
                             output per input; default: CSV to stdout
   -f, --format <csv|jsonl>  output format, when the -o extension does not say
-  -m, --model <name>        default: $EXTRACT_MODEL, else gpt-4o-mini
+  -m, --model <name>        default: $EXTRACT_MODEL, else gpt-4o-mini; local:FILE.gguf or an
+                            hf: URI runs the model in this process (needs node-llama-cpp)
+      --mode <mode>         how the JSON is asked for: json_object (default; JSON mode,
+                            the most widely supported), json_schema (strict Structured
+                            Outputs; optional fields must be .nullable()) or tools (a
+                            forced function call, for servers without response_format)
   -c, --concurrency <n>     requests in flight (default 8)
       --max-attempts <n>    model calls per row, re-asks included (default 3)
       --columns <a,b,...>   input columns sent to the model (default: all)
@@ -27,6 +32,8 @@ the input columns, one column per schema field, and _error (empty when the row s
       --no-formula-guard    write cells starting with = + - @ as they are (CSV output)
       --base-url <url>      any Chat Completions server (default: $OPENAI_BASE_URL, else OpenAI)
       --api-key <key>       default: $OPENAI_API_KEY (not needed with --base-url)
+                            Azure OpenAI: set AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY and
+                            optionally AZURE_OPENAI_DEPLOYMENT, OPENAI_API_VERSION
       --max-tokens <n>      output budget of a first attempt (default 1024)
       --max-tokens-cap <n>  the most it grows to after cut-off replies (default 8192)
       --temperature <t>     0 to 2 (default: the server's)
@@ -74,6 +81,7 @@ export const FLAG_OF_OPTION: Record<string, string> = {
   resume: "--resume",
   out: "--out",
   format: "--format",
+  mode: "--mode",
 };
 
 /**
@@ -111,6 +119,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
         rpm: { type: "string" },
         tpm: { type: "string" },
         "max-input-tokens": { type: "string" },
+        mode: { type: "string" },
         delimiter: { type: "string" },
         quiet: { type: "boolean", short: "q" },
         help: { type: "boolean", short: "h" },
@@ -145,6 +154,8 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   options.rpm = number(values.rpm, "--rpm");
   options.tpm = number(values.tpm, "--tpm");
   options.maxInputTokens = integer(values["max-input-tokens"], "--max-input-tokens");
+  // Checked by the library (INVALID_OPTION naming the allowed modes), like every other range.
+  options.mode = values.mode as ExtractCsvOptions["mode"];
   options.temperature = number(values.temperature, "--temperature");
   options.timeout = duration(values.timeout);
   options.columns = values.columns?.split(",").map((column) => column.trim()).filter(Boolean);

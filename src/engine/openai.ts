@@ -1,17 +1,20 @@
-import OpenAI from "openai";
+import OpenAI, { AzureOpenAI } from "openai";
 import { ExtractError, redactSecrets } from "../errors.js";
 import { Pacer, type PacingStats } from "../pacing.js";
 import type { ChatMessage } from "../prompt.js";
-import type { ChatEngine, CompletionReply, CompletionRequest } from "./types.js";
+import type { ChatEngine, CompletionReply, CompletionRequest, ExtractMode, ReplyFormat } from "./types.js";
 
 /** Options of {@link createOpenAIEngine}. */
 export interface OpenAIEngineOptions {
   model: string;
   /** A ready `OpenAI` (or `AzureOpenAI`) client; when given, the connection options below are ignored. */
   client?: OpenAI;
-  /** @default $OPENAI_API_KEY; a placeholder when only a base URL is set (local servers need none) */
+  /**
+   * @default $OPENAI_API_KEY ($AZURE_OPENAI_API_KEY for Azure); a placeholder when only a base URL
+   * is set (local servers need none)
+   */
   apiKey?: string;
-  /** @default $OPENAI_BASE_URL, else OpenAI's API */
+  /** @default Azure OpenAI when $AZURE_OPENAI_ENDPOINT is set, else $OPENAI_BASE_URL, else OpenAI's API (see {@link createClient}) */
   baseURL?: string;
   /** Milliseconds to wait for one HTTP answer. */
   timeout: number;
@@ -49,27 +52,31 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
   // OpenAI's own API has replaced max_tokens by max_completion_tokens (reasoning models reject the
   // old name); most self-hosted servers still only read max_tokens.
   const tokenLimitField = isOpenAIHost(client.baseURL) ? "max_completion_tokens" : "max_tokens";
-  const secrets = [client.apiKey];
+  // Azure keys are 32 hex digits or 84 base64-like characters, which no `sk-` pattern catches:
+  // every key that may be in use is scrubbed literally.
+  const secrets = [client.apiKey, options.apiKey, process.env.OPENAI_API_KEY, process.env.AZURE_OPENAI_API_KEY];
+  const azureDeployment = isAzure(client) ? (client.deploymentName ?? model) : undefined;
 
   return {
     model,
     pacing: pacer.stats,
     async complete(request: CompletionRequest): Promise<CompletionReply> {
       let completion: OpenAI.Chat.Completions.ChatCompletion;
+      const replyFormat = request.replyFormat ?? JSON_OBJECT;
       const call = linkedSignal(request.signal);
       try {
         completion = await client.chat.completions.create(
           {
             model,
             messages: request.messages,
-            response_format: { type: "json_object" },
+            ...modeFields(replyFormat),
             [tokenLimitField]: request.maxTokens,
             ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
           },
-          { signal: call.signal, fetchOptions: { [PACING_COST]: estimateCost(request.messages, request.maxTokens) } as FetchOptions },
+          { signal: call.signal, fetchOptions: { [PACING_COST]: estimateCost(request.messages, request.maxTokens, replyFormat) } as FetchOptions },
         );
       } catch (error) {
-        throw toExtractError(error, { model, baseURL: client.baseURL, maxRetries: client.maxRetries, secrets });
+        throw toExtractError(error, { model, baseURL: client.baseURL, maxRetries: client.maxRetries, secrets, mode: replyFormat.mode, azureDeployment });
       } finally {
         call.release();
       }
@@ -77,8 +84,11 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
       if (!choice) {
         throw new ExtractError("MODEL_ERROR", `The server at ${client.baseURL} answered with no choices.`);
       }
+      // In tools mode the JSON is the function call's arguments. A server that ignored the forced
+      // tool_choice and answered in text gets its text judged instead (and re-asked if it is not JSON).
+      const toolCall = replyFormat.mode === "tools" ? choice.message.tool_calls?.find((call) => call.type === "function") : undefined;
       return {
-        content: choice.message.content,
+        content: toolCall ? toolCall.function.arguments : choice.message.content,
         refusal: choice.message.refusal ?? null,
         finishReason: choice.finish_reason,
         usage: {
@@ -88,6 +98,25 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
       };
     },
   };
+}
+
+const JSON_OBJECT: ReplyFormat = { mode: "json_object" };
+
+/** The request fields that ask for JSON the way `format.mode` says. */
+function modeFields(format: ReplyFormat): Partial<OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming> {
+  switch (format.mode) {
+    case "json_object":
+      return { response_format: { type: "json_object" } };
+    case "json_schema":
+      return { response_format: { type: "json_schema", json_schema: { name: format.name, strict: true, schema: format.schema } } };
+    case "tools":
+      return {
+        tools: [
+          { type: "function", function: { name: format.name, parameters: format.schema, ...(format.strict ? { strict: true } : {}) } },
+        ],
+        tool_choice: { type: "function", function: { name: format.name } },
+      };
+  }
 }
 
 type FetchOptions = NonNullable<OpenAI.RequestOptions["fetchOptions"]>;
@@ -101,12 +130,21 @@ const PACING_COST = Symbol("llm-extract.pacingCost");
 
 /**
  * What a request counts against a tokens-per-minute limit, the way OpenAI estimates it when the
- * request arrives: the prompt, at about four characters per token, plus the whole output budget.
+ * request arrives: the prompt (messages, and the mode's schema), at about four characters per
+ * token, plus the whole output budget.
  */
-function estimateCost(messages: readonly ChatMessage[], maxTokens: number): number {
-  let characters = 0;
+function estimateCost(messages: readonly ChatMessage[], maxTokens: number, format: ReplyFormat): number {
+  let characters = format.mode === "json_object" ? 0 : schemaCharacters(format.schema);
   for (const message of messages) characters += message.content.length;
   return Math.ceil(characters / 4) + maxTokens;
+}
+
+/** The length of a schema as sent, measured once per run (the schema object is the run's own). */
+const schemaLengths = new WeakMap<object, number>();
+function schemaCharacters(schema: object): number {
+  let length = schemaLengths.get(schema);
+  if (length === undefined) schemaLengths.set(schema, (length = JSON.stringify(schema).length));
+  return length;
 }
 
 /**
@@ -126,7 +164,17 @@ function withPacing(client: OpenAI, pacer: Pacer): OpenAI {
     const signal = init?.signal ?? undefined;
     return pacer.run(typeof cost === "number" ? cost : 0, signal, () => fetchWithin(baseFetch, url, init, timeout));
   };
-  return client.withOptions({ fetch: paced, timeout: UNTIMED });
+  // `withOptions` builds a new client from the old one's options, which for AzureOpenAI leave out
+  // the API version and deployment: without them it would read OPENAI_API_VERSION or throw.
+  const azure: Partial<ConstructorParameters<typeof OpenAI>[0]> = isAzure(client)
+    ? ({ apiVersion: client.apiVersion, deployment: client.deploymentName } as object)
+    : {};
+  return client.withOptions({ ...azure, fetch: paced, timeout: UNTIMED });
+}
+
+/** True for an `AzureOpenAI` client (checked by shape: a user's client may come from another copy of the SDK). */
+function isAzure(client: OpenAI): client is AzureOpenAI {
+  return typeof (client as { apiVersion?: unknown }).apiVersion === "string";
 }
 
 /**
@@ -170,19 +218,63 @@ function linkedSignal(parent: AbortSignal | undefined): { signal?: AbortSignal; 
   return { signal: controller.signal, release: () => parent.removeEventListener("abort", abort) };
 }
 
+/**
+ * Azure OpenAI's API version when neither OPENAI_API_VERSION nor AZURE_OPENAI_API_VERSION is set:
+ * the latest generally available one for inference, which has `response_format` json_schema and tools.
+ */
+const AZURE_API_VERSION = "2024-10-21";
+
+/**
+ * The client, configured by precedence: explicit options (`baseURL`, `apiKey`) first, then Azure's
+ * variables, then OpenAI's. An explicit `baseURL` always means an OpenAI-compatible server (also
+ * Azure's v1 API, `https://<resource>.openai.azure.com/openai/v1/`). Otherwise AZURE_OPENAI_ENDPOINT
+ * selects the SDK's own `AzureOpenAI` client (see {@link createAzureClient}); else OPENAI_BASE_URL
+ * and OPENAI_API_KEY apply, as in the SDK.
+ */
 function createClient(options: OpenAIEngineOptions): OpenAI {
+  const azureEndpoint = process.env.AZURE_OPENAI_ENDPOINT || undefined;
+  if (options.baseURL === undefined && azureEndpoint) return createAzureClient(options, azureEndpoint);
   const baseURL = options.baseURL ?? (process.env.OPENAI_BASE_URL || undefined);
   let apiKey = options.apiKey ?? (process.env.OPENAI_API_KEY || undefined);
   if (!apiKey) {
     if (!baseURL) {
       throw new ExtractError(
         "MISSING_API_KEY",
-        "No API key: set OPENAI_API_KEY (or pass apiKey / --api-key), or point OPENAI_BASE_URL / --base-url at a server that needs none.",
+        "No API key: set OPENAI_API_KEY (or pass apiKey / --api-key), or point OPENAI_BASE_URL / --base-url at a server that needs none. " +
+          "For Azure OpenAI, set AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY.",
       );
     }
     apiKey = PLACEHOLDER_KEY;
   }
   return new OpenAI({ apiKey, baseURL, timeout: options.timeout, maxRetries: options.maxRetries });
+}
+
+/**
+ * The SDK's `AzureOpenAI` client, which sends the key as an `api-key` header, adds `api-version`
+ * to every URL and routes `/openai/deployments/<deployment>/chat/completions`. The deployment is
+ * AZURE_OPENAI_DEPLOYMENT, else the model name (the SDK takes it from the request); the model name
+ * still decides the tokenizer and prices. The API version is OPENAI_API_VERSION (the SDK's own
+ * variable), else AZURE_OPENAI_API_VERSION, else {@link AZURE_API_VERSION}.
+ */
+function createAzureClient(options: OpenAIEngineOptions, endpoint: string): OpenAI {
+  const apiKey = options.apiKey ?? (process.env.AZURE_OPENAI_API_KEY || undefined);
+  if (!apiKey) {
+    throw new ExtractError(
+      "MISSING_API_KEY",
+      "AZURE_OPENAI_ENDPOINT is set, so requests go to Azure OpenAI, but there is no key: set AZURE_OPENAI_API_KEY (or pass apiKey / --api-key). " +
+        "For Microsoft Entra ID, pass an AzureOpenAI client with azureADTokenProvider as the `client` option.",
+    );
+  }
+  return new AzureOpenAI({
+    endpoint,
+    // null, not undefined: the SDK would otherwise take OPENAI_BASE_URL, and refuse it next to an endpoint.
+    baseURL: null,
+    apiKey,
+    apiVersion: process.env.OPENAI_API_VERSION || process.env.AZURE_OPENAI_API_VERSION || AZURE_API_VERSION,
+    deployment: process.env.AZURE_OPENAI_DEPLOYMENT || undefined,
+    timeout: options.timeout,
+    maxRetries: options.maxRetries,
+  });
 }
 
 function isOpenAIHost(baseURL: string): boolean {
@@ -198,6 +290,39 @@ interface ErrorContext {
   baseURL: string;
   maxRetries: number;
   secrets: readonly (string | null | undefined)[];
+  /** The mode the refused request was shaped by. @default "json_object" */
+  mode?: ExtractMode;
+  /** With an AzureOpenAI client: the deployment requests go to (advice then names Azure's variables). */
+  azureDeployment?: string;
+}
+
+/** The request fields each mode adds, which a server may refuse. */
+const MODE_FIELDS: Record<ExtractMode, readonly string[]> = {
+  json_object: ["response_format"],
+  json_schema: ["response_format"],
+  tools: ["tools", "tool_choice"],
+};
+
+/** What to try when a server refuses a mode. */
+const MODE_ADVICE: Record<ExtractMode, string> = {
+  json_object:
+    "Use --mode json_schema (some servers, such as LM Studio, accept only that), or --mode tools for servers without response_format.",
+  json_schema:
+    "Use --mode json_object, the most widely supported, or --mode tools for servers without response_format. " +
+    "If the message is about the schema itself, simplify the field it names.",
+  tools: "Use --mode json_object, the most widely supported (or --mode json_schema).",
+};
+
+/**
+ * True when a 400/422 is about the mode's own request fields: the error's `param` names one of
+ * them, or, when it names no param, its message does.
+ */
+function refusesMode(error: InstanceType<typeof OpenAI.APIError>, mode: ExtractMode): boolean {
+  if (error.status !== 400 && error.status !== 422) return false;
+  const fields = MODE_FIELDS[mode];
+  if (typeof error.param === "string" && error.param) return fields.some((field) => error.param!.startsWith(field));
+  const message = error.message.toLowerCase();
+  return fields.some((field) => message.includes(field));
 }
 
 /** Maps an SDK error (after its retries) to an ExtractError with a code and a next step. */
@@ -219,9 +344,16 @@ export function toExtractError(error: unknown, context: ErrorContext): ExtractEr
     return make("CONNECTION_FAILED", `Could not reach ${baseURL}${cause} (after ${retries}). Check --base-url and that the server is up.`);
   }
   if (error instanceof OpenAI.AuthenticationError || error instanceof OpenAI.PermissionDeniedError) {
-    return make("AUTH_FAILED", `${baseURL} refused the credentials (${serverSays}). Check OPENAI_API_KEY / --api-key.`);
+    const key = context.azureDeployment !== undefined ? "AZURE_OPENAI_API_KEY / --api-key and AZURE_OPENAI_ENDPOINT" : "OPENAI_API_KEY / --api-key";
+    return make("AUTH_FAILED", `${baseURL} refused the credentials (${serverSays}). Check ${key}.`);
   }
   if (error instanceof OpenAI.NotFoundError) {
+    if (context.azureDeployment !== undefined) {
+      return make(
+        "MODEL_NOT_FOUND",
+        `No deployment "${context.azureDeployment}" at ${baseURL} (${serverSays}). Set AZURE_OPENAI_DEPLOYMENT (or --model, without it) to the deployment's name.`,
+      );
+    }
     return make("MODEL_NOT_FOUND", `Model "${model}" was not found at ${baseURL} (${serverSays}). Check --model / EXTRACT_MODEL.`);
   }
   if (error instanceof OpenAI.RateLimitError && error.code === "insufficient_quota") {
@@ -233,6 +365,10 @@ export function toExtractError(error: unknown, context: ErrorContext): ExtractEr
   }
   if (error instanceof OpenAI.BadRequestError && error.code === "context_length_exceeded") {
     return make("INPUT_TOO_LARGE", `The row does not fit the model's context window (${serverSays}). Send fewer --columns.`);
+  }
+  const mode = context.mode ?? "json_object";
+  if (error instanceof OpenAI.APIError && refusesMode(error, mode)) {
+    return make("MODE_UNSUPPORTED", `${baseURL} refused --mode ${mode} (${serverSays}). ${MODE_ADVICE[mode]}`);
   }
   if (error instanceof OpenAI.APIError) {
     return make("MODEL_ERROR", `${baseURL} answered with an error (${serverSays}).`);

@@ -1,5 +1,6 @@
 import type { PacingStats } from "../pacing.js";
 import type { ChatMessage } from "../prompt.js";
+import type { JsonSchema } from "../schema/json-schema.js";
 
 /** Tokens billed for one or more model calls, in the Chat Completions API's own terms. */
 export interface Usage {
@@ -14,10 +15,27 @@ export interface CompletionRequest {
   maxTokens: number;
   temperature?: number;
   signal?: AbortSignal;
+  /** How the reply's JSON is asked for. @default { mode: "json_object" } */
+  replyFormat?: ReplyFormat;
 }
+
+/**
+ * How the JSON of a reply is asked for (the `mode` option):
+ * - `json_object`: JSON mode, `response_format: {type: "json_object"}`; the schema is only in the prompt.
+ * - `json_schema`: strict Structured Outputs, `response_format: {type: "json_schema", json_schema: {name, strict: true, schema}}`.
+ * - `tools`: one function whose `parameters` is the schema, forced with `tool_choice`; its arguments are the reply.
+ */
+export type ReplyFormat =
+  | { mode: "json_object" }
+  | { mode: "json_schema"; name: string; schema: JsonSchema }
+  | { mode: "tools"; name: string; schema: JsonSchema; strict: boolean };
+
+/** The ways a reply's JSON can be asked for; see {@link ReplyFormat}. */
+export type ExtractMode = ReplyFormat["mode"];
 
 /** What came back from one model call, before any parsing. */
 export interface CompletionReply {
+  /** The reply's text; in `tools` mode, the arguments of the function call. */
   content: string | null;
   /** The model's refusal text (OpenAI's `message.refusal`), null when it answered. */
   refusal: string | null;

@@ -5,12 +5,17 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { declaredProperties, openApiValidator } from "./openapi.js";
+import { wireRuleError } from "./wire-rules.js";
 
 /** One HTTP request as the server saw it. */
 export interface RecordedRequest {
   method: string;
   /** Path without the query string, e.g. "/v1/chat/completions". */
   path: string;
+  /** Query parameters, e.g. `{ "api-version": "2024-10-21" }` from an AzureOpenAI client. */
+  query?: Record<string, string>;
+  /** With the `azure` option: the deployment named by the Azure path. */
+  deployment?: string;
   headers: Record<string, string | string[] | undefined>;
   /** Parsed JSON body (undefined if none/unparseable). */
   body: any;
@@ -22,7 +27,9 @@ export interface RecordedRequest {
 export interface ReplyStep {
   /** Assistant message content. */
   reply: string | null;
-  /** @default "stop" */
+  /** Answers with one function call in `message.tool_calls` (not streamed), as the real API does. */
+  toolCall?: { name: string; arguments: string };
+  /** @default "stop"; "tool_calls" with `toolCall` */
   finishReason?: "stop" | "length" | "content_filter" | "tool_calls";
   /** Sets `message.refusal` (pair it with `reply: null`, as the real API does). */
   refusal?: string;
@@ -73,6 +80,8 @@ export interface ChatServer {
 }
 
 const CHAT_PATH = "/v1/chat/completions";
+/** What an `AzureOpenAI` client posts to: /openai/deployments/<deployment>/chat/completions?api-version=... */
+const AZURE_CHAT_PATH = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/;
 
 /** Error bodies modelled on what the real API sends for each status. */
 const ERROR_DEFAULTS: Record<number, { message: string; type: string; code: string | null }> = {
@@ -95,13 +104,23 @@ export function jsonReply(value: unknown, extra?: Partial<Omit<ReplyStep, "reply
   return { ...extra, reply: JSON.stringify(value) };
 }
 
+/** Step answering with a call of function `name` whose arguments are `JSON.stringify(value)` (or `value` when a string). */
+export function toolReply(name: string, value: unknown, extra?: Partial<Omit<ReplyStep, "reply" | "toolCall">>): Step {
+  return { ...extra, reply: null, toolCall: { name, arguments: typeof value === "string" ? value : JSON.stringify(value) } };
+}
+
 /**
  * Starts the server on 127.0.0.1 (an ephemeral port, or `port`: to bring a closed server back
  * at the same address). Chat requests are validated against
- * OpenAPI's CreateChatCompletionRequest unless `validateRequests` is false.
+ * OpenAPI's CreateChatCompletionRequest unless `validateRequests` is false, and against the
+ * rules the real API adds (see wire-rules.ts). With `azure`, chat requests are also served at
+ * Azure OpenAI's path (`/openai/deployments/<deployment>/chat/completions`); point an
+ * `AzureOpenAI` client's `endpoint` at the server's origin.
  * @example const server = await startChatServer(); server.script(jsonReply({ name: "Ada" }));
  */
-export async function startChatServer(options: { validateRequests?: boolean; port?: number } = {}): Promise<ChatServer> {
+export async function startChatServer(
+  options: { validateRequests?: boolean; port?: number; azure?: boolean } = {},
+): Promise<ChatServer> {
   // Compiled here, not on the first request, so a missing OpenAPI file fails the setup loudly.
   const validateSchema = options.validateRequests === false ? undefined : openApiValidator("CreateChatCompletionRequest");
   const known = declaredProperties("CreateChatCompletionRequest");
@@ -121,17 +140,21 @@ export async function startChatServer(options: { validateRequests?: boolean; por
 
   async function respond(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const raw = await readBody(req);
-    const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const path = url.pathname;
+    const deployment = options.azure ? AZURE_CHAT_PATH.exec(path)?.[1] : undefined;
     let body: any;
     try {
       body = raw === "" ? undefined : JSON.parse(raw);
     } catch {
       body = undefined;
     }
-    const isChat = req.method === "POST" && path === CHAT_PATH;
+    const isChat = req.method === "POST" && (path === CHAT_PATH || deployment !== undefined);
     const isObject = typeof body === "object" && body !== null && !Array.isArray(body);
     const schemaErrors = isChat && isObject && validate ? validate(body) : [];
-    const record: RecordedRequest = { method: req.method ?? "", path, headers: req.headers, body, schemaErrors };
+    const query = Object.fromEntries(url.searchParams);
+    const record: RecordedRequest = { method: req.method ?? "", path, query, headers: req.headers, body, schemaErrors };
+    if (deployment !== undefined) record.deployment = decodeURIComponent(deployment);
     const n = requests.push(record); // captured now: other requests may arrive during a delay
     const headers = { "x-request-id": `req_${n}` };
 
@@ -148,6 +171,8 @@ export async function startChatServer(options: { validateRequests?: boolean; por
         param: "messages",
       });
     }
+    const ruleError = validate ? wireRuleError(body) : undefined;
+    if (ruleError) return sendError(res, 400, headers, ruleError);
     const step = queue.shift() ?? (await handler(record, index));
     await pause(step.delayMs ?? 0, res);
     if (res.destroyed) return; // the client went away while we waited
@@ -176,7 +201,7 @@ export async function startChatServer(options: { validateRequests?: boolean; por
     url: `http://127.0.0.1:${port}/v1`,
     requests,
     get bodies() {
-      return requests.filter((r) => r.method === "POST" && r.path === CHAT_PATH).map((r) => r.body);
+      return requests.filter((r) => r.method === "POST" && (r.path === CHAT_PATH || r.deployment !== undefined)).map((r) => r.body);
     },
     script(...steps) {
       queue.push(...steps);
@@ -239,7 +264,7 @@ function buildCompletion(step: ReplyStep, body: any, n: number) {
   const promptChars = messageTexts(body).reduce((sum, text) => sum + text.length, 0);
   const { prompt_tokens, completion_tokens } = step.usage ?? {
     prompt_tokens: Math.max(1, Math.ceil(promptChars / 4)),
-    completion_tokens: Math.max(1, Math.ceil((step.reply ?? step.refusal ?? "").length / 4)),
+    completion_tokens: Math.max(1, Math.ceil((step.reply ?? step.toolCall?.arguments ?? step.refusal ?? "").length / 4)),
   };
   return {
     id: `chatcmpl-${n}`,
@@ -249,8 +274,13 @@ function buildCompletion(step: ReplyStep, body: any, n: number) {
     choices: [
       {
         index: 0,
-        message: { role: "assistant", content: step.reply, refusal: step.refusal ?? null },
-        finish_reason: step.finishReason ?? "stop",
+        message: {
+          role: "assistant",
+          content: step.reply,
+          refusal: step.refusal ?? null,
+          ...(step.toolCall ? { tool_calls: [{ id: `call_${n}`, type: "function", function: step.toolCall }] } : {}),
+        },
+        finish_reason: step.finishReason ?? (step.toolCall ? "tool_calls" : "stop"),
         logprobs: null,
       },
     ],

@@ -24,6 +24,8 @@ export interface CliOptions {
   cwd?: string;
   /** Called once the child is spawned (to kill or signal it mid-run). */
   onSpawn?: (child: ChildProcess) => void;
+  /** Another copy of the CLI to run. @default cliPath */
+  cli?: string;
 }
 
 /** A clean environment: PATH and HOME only, plus what the test adds. */
@@ -35,7 +37,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
 
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
+    const child = spawn(process.execPath, [options.cli ?? cliPath, ...args], {
       cwd: options.cwd ?? repoRoot,
       env: cleanEnv(options.env),
       stdio: ["pipe", "pipe", "pipe"],
