@@ -1,6 +1,7 @@
 import type { ReplyFormat } from "./engine/types.js";
 import { buildMessages, type ChatMessage, type InputRecord } from "./prompt.js";
 import { estimateCost, formatUsd } from "./pricing.js";
+import { isEmbeddedModel } from "./run-context.js";
 import { countMessageTokens, countTokens, isExactTokenizer, REPLY_PRIMING_TOKENS } from "./tokens.js";
 
 /** What a run would cost, estimated without calling the model. */
@@ -202,6 +203,7 @@ export function formatDryRun(
 
 /** One line on the mode: the request fields it adds, and the schema's size where it sends one. */
 function describeReplyFormat(format: ReplyFormat, model: string): string {
+  if (isEmbeddedModel(model)) return "grammar (the embedded engine decodes under a grammar made from the schema; --mode does not apply)";
   if (format.mode === "json_object") return "json_object (response_format json_object; the schema is in the system message)";
   const tokens = INTEGER.format(countTokens(JSON.stringify(format.schema), model));
   const sent =

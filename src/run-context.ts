@@ -47,7 +47,11 @@ export async function preparePrompt(options: Omit<ExtractOptions, "onProgress">)
   const schema = loaded?.schema ?? (options.schema as ObjectSchema);
   const jsonSchema = withSchemaFile(loaded?.file, () => toPromptJsonSchema(schema));
   const systemPrompt = buildSystemPrompt(jsonSchema, [loaded?.instructions, settings.instructions]);
-  const replyFormat = withSchemaFile(loaded?.file, () => replyFormatOf(settings.mode, jsonSchema, schemaName(loaded?.file)));
+  // The embedded engine decodes under a grammar made from the schema whatever the mode: no
+  // request fields to shape, and no strict form to demand of the schema.
+  const replyFormat = isEmbeddedModel(settings.model)
+    ? ({ mode: "json_object" } as const)
+    : withSchemaFile(loaded?.file, () => replyFormatOf(settings.mode, jsonSchema, schemaName(loaded?.file)));
   const { model, maxAttempts, maxTokens, maxTokensCap, temperature, mode } = settings;
   // A resume never mixes modes. json_object, the mode every run had before there were others,
   // leaves the hash as it was, so that journals written then stay usable.
@@ -99,7 +103,7 @@ function inputTokenCounter(systemPrompt: string, settings: Settings): PromptCont
 export async function prepareRun(options: Omit<ExtractOptions, "onProgress">): Promise<RunContext> {
   const prompt = await preparePrompt(options);
   const { settings } = prompt;
-  if (!options.engine && EMBEDDED_MODEL.test(settings.model)) {
+  if (!options.engine && isEmbeddedModel(settings.model)) {
     // Loaded on demand, like the SDK below: node-llama-cpp is an optional peer dependency.
     const engine = await (await import("./engine/llama.js")).createLlamaEngine({
       model: settings.model,
@@ -126,5 +130,7 @@ export async function prepareRun(options: Omit<ExtractOptions, "onProgress">): P
   return { ...prompt, engine, close: async () => undefined };
 }
 
-/** Models run in this process by node-llama-cpp: `local:./model.gguf`, or an `hf:` URI. */
-const EMBEDDED_MODEL = /^(local|hf):/;
+/** True for models run in this process by node-llama-cpp: `local:./model.gguf`, or an `hf:` URI. */
+export function isEmbeddedModel(model: string): boolean {
+  return /^(local|hf):/.test(model);
+}

@@ -278,4 +278,17 @@ describe("extract CLI --mode", () => {
     expect(run.stdout).toContain("── system ──");
     expect(server.requests).toHaveLength(0);
   });
+
+  it("--dry-run with an embedded model says the grammar does the job, and demands no strict form of the schema", async () => {
+    const run = await runCli([input(), "--schema", "optional-field", "--mode", "json_schema", "-m", "local:./model.gguf", "--dry-run"], { env });
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Mode: +grammar \(the embedded engine decodes under a grammar made from the schema; --mode does not apply\)/);
+  });
+
+  it("--mode json_schema rejects that schema for an HTTP server, naming the field", async () => {
+    const run = await runCli([input(), "--schema", "optional-field", "--mode", "json_schema", "--dry-run"], { env });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/SCHEMA_INVALID: .*optional-field\.ts: .*nickname/);
+  });
 });
