@@ -4,6 +4,7 @@ import { z } from "zod";
 import { ExtractError, extract, extractOne, type ExtractOptions } from "../src/index.js";
 import { jsonReply, startChatServer, type ChatServer } from "./helpers/chat-server.js";
 import { repoRoot, runCli } from "./helpers/run-cli.js";
+import { collect } from "./helpers/collect.js";
 
 const person = z.object({ name: z.string(), age: z.int().nullable() });
 const good = { name: "Ada", age: 36 };
@@ -146,8 +147,3 @@ describe("Azure keys never appear in errors", () => {
   });
 });
 
-async function collect<T>(results: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const result of results) all.push(result);
-  return all;
-}

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { ExtractError, extract, extractOne, type ExtractOptions, type ExtractResult } from "../src/index.js";
 import { readAheadWindow } from "../src/batch.js";
 import { jsonReply, startChatServer, type ChatServer, rowOf } from "./helpers/chat-server.js";
+import { collect } from "./helpers/collect.js";
 
 const fixtures = fileURLToPath(new URL("./fixtures/schemas", import.meta.url));
 
@@ -27,11 +28,6 @@ function options(extra: Partial<ExtractOptions<typeof ticket>> = {}): ExtractOpt
   return { schema: ticket, model: "test-model", baseURL: server.url, apiKey: "sk-test-01234", maxRetries: 2, ...extra };
 }
 
-async function collect<T>(results: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const result of results) all.push(result);
-  return all;
-}
 
 /** The record a request carries in its user message. */
 describe("extract() at the wire", () => {

@@ -17,6 +17,7 @@ import { toGrammarSchema } from "../src/engine/grammar-schema.js";
 import { createLlamaEngine, MAX_SEQUENCES } from "../src/engine/llama.js";
 import { ExtractError, extract, extractOne, loadSchema, toPromptJsonSchema, buildMessages, buildSystemPrompt } from "../src/index.js";
 import { repoRoot, runCli } from "./helpers/run-cli.js";
+import { collect } from "./helpers/collect.js";
 
 const modelFile = path.resolve(process.env.EXTRACT_TEST_GGUF ?? path.join(repoRoot, "../shared/models/llama-2-tiny-random.gguf"));
 const haveModel = existsSync(modelFile);
@@ -35,11 +36,6 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function collect<T>(results: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const result of results) all.push(result);
-  return all;
-}
 
 describe.skipIf(!haveModel)("embedded engine: replies of the schema's shape", () => {
   it.each(["ticket", "invoice", "job"])("gives a schema-valid %s through extract(), with token usage", async (name) => {

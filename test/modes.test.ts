@@ -12,6 +12,7 @@ import { toPromptJsonSchema } from "../src/schema/json-schema.js";
 import { toStrictJsonSchema } from "../src/schema/strict-schema.js";
 import { jsonReply, startChatServer, toolReply, type ChatServer } from "./helpers/chat-server.js";
 import { repoRoot, runCli } from "./helpers/run-cli.js";
+import { collect } from "./helpers/collect.js";
 
 const ticket = z.object({
   name: z.string().nullable(),
@@ -33,11 +34,6 @@ function options(extra: Partial<ExtractOptions<typeof ticket>> = {}): ExtractOpt
   return { schema: ticket, model: "test-model", baseURL: server.url, apiKey: "sk-test-01234", maxRetries: 0, ...extra };
 }
 
-async function collect<T>(results: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const result of results) all.push(result);
-  return all;
-}
 
 const roles = (body: any) => body.messages.map((message: { role: string }) => message.role);
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { createOpenAIEngine } from "../src/engine/openai.js";
 import { ExtractError, extract, type ExtractOptions, type ExtractResult } from "../src/index.js";
 import { jsonReply, startChatServer, type ChatServer, type RecordedRequest } from "./helpers/chat-server.js";
+import { collect } from "./helpers/collect.js";
 
 // Pacing, timeouts and run-ending errors at the wire: the real SDK against the loopback server.
 
@@ -25,11 +26,6 @@ function options(extra: Partial<ExtractOptions<typeof person>> = {}): ExtractOpt
   return { schema: person, model: "test-model", baseURL: server.url, apiKey: "sk-test-reliability", maxRetries: 2, ...extra };
 }
 
-async function collect<T>(results: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const result of results) all.push(result);
-  return all;
-}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
