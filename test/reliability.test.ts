@@ -1,3 +1,6 @@
+import { mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createOpenAIEngine } from "../src/engine/openai.js";
@@ -125,6 +128,16 @@ describe("--max-input-tokens", () => {
     expect(failure.error.message).toMatch(/over --max-input-tokens 2,000\. The largest field is "text" \(5,\d{3} tokens\)/);
     expect(failure.attempts).toBe(0);
     expect(server.bodies.map((body) => JSON.parse(body.messages[1].content).id)).toEqual(["0", "2"]);
+  });
+
+  it("tries the row again on --resume, where the limit may have been raised", async () => {
+    const journal = path.join(await mkdtemp(path.join(os.tmpdir(), "reliability-")), "run.journal");
+    const input = [{ id: "0", text: "word ".repeat(3000) }];
+    const [first] = await collect(extract(input, options({ maxInputTokens: 1000, journal })));
+    expect(first).toMatchObject({ ok: false, error: { code: "INPUT_TOO_LARGE" } });
+    const [second] = await collect(extract(input, options({ maxInputTokens: 100_000, journal, resume: true })));
+    expect(second).toMatchObject({ ok: true, reused: false });
+    expect(server.requests).toHaveLength(1);
   });
 
   it("rejects a limit that is not a positive number", async () => {
