@@ -1,7 +1,9 @@
 import pLimit, { type LimitFunction } from "p-limit";
+import { exhaustedResetMs, hasRoomLeft, positive, retryAfterMs, type HeaderReader } from "./rate-limit-headers.js";
 
 /**
- * Request pacing shared by every call of a run: the one place that knows about rate limits.
+ * Request pacing shared by every call of a run: the one place that acts on rate limits (their
+ * headers are read in rate-limit-headers.ts).
  *
  * Three mechanisms, each answering a different way of running into a limit:
  * - **Rate spacing.** When the requests-per-minute or tokens-per-minute limit is known (from
@@ -15,7 +17,7 @@ import pLimit, { type LimitFunction } from "p-limit";
  *   they do not come back in lockstep. A server reporting 0 remaining closes it too.
  * - **An adaptive window.** At most `window` requests are in flight. It starts at 1, so the first
  *   answer's headers are known before the rest of the run starts; then opens to the run's
- *   concurrency, spreading the first requests over one round trip (see `#rampUntil`); halves on
+ *   concurrency, spreading the first requests over one round trip (see `#startRamp`); halves on
  *   a 429 (once per episode, not once per 429 in flight); and grows back by one per window's
  *   worth of answers (additive increase, as in TCP congestion control).
  *
@@ -39,7 +41,7 @@ export interface PacerOptions {
 /** What the pacer learned from one answer: its status and headers (undefined: no answer, e.g. a dropped connection). */
 export interface PacedAnswer {
   status: number;
-  headers: { get(name: string): string | null };
+  headers: HeaderReader;
 }
 
 /** Counters of a run's pacing, for summaries and benchmarks. */
@@ -198,7 +200,7 @@ export class Pacer {
     this.#rampUntil = this.#rampTat + roundTripMs;
   }
 
-  #onRateLimited(ticket: PacingTicket, headers: PacedAnswer["headers"]): void {
+  #onRateLimited(ticket: PacingTicket, headers: HeaderReader): void {
     this.stats.rateLimited++;
     const wait =
       retryAfterMs(headers) ??
@@ -223,7 +225,7 @@ export class Pacer {
   }
 
   /** A server at 0 remaining requests, or without room for a small request, will answer 429: wait first. */
-  #closeGateIfExhausted(headers: PacedAnswer["headers"]): void {
+  #closeGateIfExhausted(headers: HeaderReader): void {
     const wait = exhaustedResetMs(headers);
     if (wait !== undefined) this.#closeGate(wait);
   }
@@ -287,64 +289,6 @@ export class Pacer {
     this.stats.rpm = this.#limits.rpm;
     this.stats.tpm = this.#limits.tpm;
   }
-}
-
-/** True when the answer reports both remaining counts, and both have room for another request like this one. */
-function hasRoomLeft(headers: PacedAnswer["headers"], cost: number): boolean {
-  const requests = headers.get("x-ratelimit-remaining-requests");
-  const tokens = headers.get("x-ratelimit-remaining-tokens");
-  if (requests === null && tokens === null) return false;
-  return (requests === null || Number(requests) >= 1) && (tokens === null || Number(tokens) >= cost);
-}
-
-function positive(value: string | null): number | undefined {
-  if (value === null) return undefined;
-  const parsed = Number(value);
-  return Number.isFinite(parsed) && parsed > 0 ? parsed : undefined;
-}
-
-/** `retry-after-ms` (OpenAI's), else `retry-after` in seconds or as an HTTP date. */
-export function retryAfterMs(headers: PacedAnswer["headers"]): number | undefined {
-  const ms = Number(headers.get("retry-after-ms") ?? Number.NaN);
-  if (Number.isFinite(ms) && ms >= 0) return ms;
-  const value = headers.get("retry-after");
-  if (value === null || value.trim() === "") return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-/**
- * When the server reports a limit used up (`x-ratelimit-remaining-*` of 0), the time until it
- * has room again: its `x-ratelimit-reset-*` duration (the longer one if both are used up).
- */
-function exhaustedResetMs(headers: PacedAnswer["headers"]): number | undefined {
-  let wait: number | undefined;
-  for (const kind of ["requests", "tokens"] as const) {
-    const remaining = headers.get(`x-ratelimit-remaining-${kind}`);
-    if (remaining === null || Number(remaining) > 0) continue;
-    const reset = parseResetDuration(headers.get(`x-ratelimit-reset-${kind}`));
-    if (reset !== undefined) wait = Math.max(wait ?? 0, reset);
-  }
-  return wait;
-}
-
-const DURATION_PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/**
- * Parses OpenAI's reset durations (`12ms`, `1s`, `1.5s`, `6m0s`, `1h2m3s`) into milliseconds;
- * a bare number is taken as seconds. Undefined for anything else.
- */
-export function parseResetDuration(value: string | null): number | undefined {
-  if (value === null) return undefined;
-  const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  if (!/^(\d+(\.\d+)?(ms|h|m|s))+$/.test(text)) return undefined;
-  let total = 0;
-  for (const [, amount, unit] of text.matchAll(DURATION_PART)) total += Number(amount) * UNIT_MS[unit!]!;
-  return total;
 }
 
 /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */

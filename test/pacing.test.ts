@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Pacer, parseResetDuration, retryAfterMs, type PacedAnswer } from "../src/pacing.js";
+import { Pacer, type PacedAnswer } from "../src/pacing.js";
+import { parseResetDuration, retryAfterMs } from "../src/rate-limit-headers.js";
 
 // The pacer's logic runs on a fake clock: vitest's fake timers drive both Date.now (its clock
 // here) and setTimeout (its sleeps), so these tests never wait and never depend on timing.
