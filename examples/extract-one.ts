@@ -1,8 +1,9 @@
 /**
  * Extracts a single record from a string.
  *
- *   npm run build && export OPENAI_API_KEY=sk-...
- *   JITI_INTEROP_DEFAULT=false node --import jiti/register examples/extract-one.ts
+ *   npm run build                      # once: "llm-extract" resolves to this package's dist/
+ *   export OPENAI_API_KEY=sk-...       # or OPENAI_BASE_URL=http://localhost:11434/v1 for a local server
+ *   npx tsx examples/extract-one.ts
  */
 import { extractOne, ExtractError } from "llm-extract";
 import ticket, { instructions } from "../schemas/ticket.ts";

@@ -2,10 +2,8 @@
  * Extracts every ticket in examples/tickets.csv with the library API.
  *
  *   npm run build                      # once: "llm-extract" resolves to this package's dist/
- *   export OPENAI_API_KEY=sk-...
- *   JITI_INTEROP_DEFAULT=false node --import jiti/register examples/extract-tickets.ts
- *
- * (On Node >= 22.18, plain `node examples/extract-tickets.ts` works too.)
+ *   export OPENAI_API_KEY=sk-...       # or OPENAI_BASE_URL=http://localhost:11434/v1 for a local server
+ *   npx tsx examples/extract-tickets.ts
  */
 import { readFile } from "node:fs/promises";
 import { parse } from "csv-parse/sync";
