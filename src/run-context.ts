@@ -3,7 +3,7 @@ import { ExtractError } from "./errors.js";
 import { runFingerprint } from "./journal.js";
 import { normalizeOptions, type ExtractOptions, type Settings } from "./options.js";
 import { buildSystemPrompt, type ChatMessage } from "./prompt.js";
-import { toPromptJsonSchema, type JsonSchema, type ObjectSchema } from "./schema/json-schema.js";
+import { assertObjectSchema, toPromptJsonSchema, type JsonSchema, type ObjectSchema } from "./schema/json-schema.js";
 import { loadSchema } from "./schema/load.js";
 import { schemaName, toStrictJsonSchema } from "./schema/strict-schema.js";
 import { countMessageTokens, REPLY_PRIMING_TOKENS } from "./tokens.js";
@@ -43,6 +43,7 @@ export async function preparePrompt(options: Omit<ExtractOptions, "onProgress">)
   if (options.schema === undefined) {
     throw new ExtractError("INVALID_OPTION", "Expected `schema` to be a zod object or a schema name, got undefined.", { path: "schema" });
   }
+  if (typeof options.schema !== "string") assertObjectSchema(options.schema, "`schema`");
   const loaded = typeof options.schema === "string" ? await loadSchema(options.schema, { schemasDir: options.schemasDir }) : undefined;
   const schema = loaded?.schema ?? (options.schema as ObjectSchema);
   const jsonSchema = withSchemaFile(loaded?.file, () => toPromptJsonSchema(schema));

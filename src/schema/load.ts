@@ -1,9 +1,10 @@
 import { readdir, readFile, stat } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { createJiti } from "jiti";
 import { z } from "zod";
 import { ExtractError } from "../errors.js";
-import { isZodObject, isZodSchema, type ObjectSchema } from "./json-schema.js";
+import { assertObjectSchema, isZodObject, type ObjectSchema } from "./json-schema.js";
 
 /** A schema ready to use: the zod object plus what the schema file says about itself. */
 export interface LoadedSchema {
@@ -37,10 +38,36 @@ export const SCHEMA_EXTENSIONS = [".ts", ".mts", ".js", ".mjs", ".json"] as cons
  */
 const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, interopDefault: false });
 
+/*
+ * A schema file outside any project with zod (`/data/schemas/ticket.ts`, or a project that never
+ * installed it) still imports "zod": such files get llm-extract's own copy. The alias maps the
+ * package folder, so "zod/v4", "zod/v4/core" and "zod/mini" follow it. A project with its own zod
+ * keeps it: its schemas then are made by that copy, which toPromptJsonSchema handles.
+ */
+const ownZodFolder = path.dirname(createRequire(import.meta.url).resolve("zod/package.json"));
+const jitiWithOwnZod = createJiti(import.meta.url, {
+  moduleCache: false,
+  fsCache: false,
+  interopDefault: false,
+  alias: { zod: ownZodFolder },
+});
+
+/** True when `zod` resolves from the schema file's folder (its project, or any folder above). */
+function zodReachableFrom(file: string): boolean {
+  try {
+    createRequire(file).resolve("zod");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Finds and loads a schema by name (`ticket` -> `<schemasDir>/ticket.ts`) or by path to a
  * .ts/.mts/.js/.mjs module (default export: a zod object; optional named export
- * `instructions`) or to a .json JSON Schema.
+ * `instructions`) or to a .json JSON Schema. A path is taken from `cwd`, then from `schemasDir`.
+ * A module may live anywhere: where its folder has no zod, its `import ... from "zod"` gets
+ * llm-extract's own.
  *
  * @throws ExtractError `SCHEMA_NOT_FOUND` (listing the schemas that exist), `SCHEMA_LOAD_FAILED`
  * (syntax error or exception while importing, with file and line), `SCHEMA_INVALID` (no default
@@ -61,9 +88,18 @@ async function resolveSchemaFile(ref: string, cwd: string, schemasDir: string): 
   if (looksLikePath(ref)) {
     const file = path.resolve(cwd, ref);
     if (await isFile(file)) return file;
-    throw new ExtractError("SCHEMA_NOT_FOUND", `Schema file ${file} does not exist. Check the path given as --schema.`, {
-      file,
-    });
+    // `ticket.ts` or `sub/ticket.ts` most likely means the one in the schemas folder.
+    const inSchemasDir = path.resolve(schemasDir, ref);
+    if (await isFile(inSchemasDir)) return inSchemasDir;
+    const available = await listSchemas(schemasDir);
+    const missing = path.isAbsolute(ref) ? `${file} does not exist` : `neither ${file} nor ${inSchemasDir} exists`;
+    throw new ExtractError(
+      "SCHEMA_NOT_FOUND",
+      `Schema file not found: ${missing}. Check \`schema\`: a path is taken from the working directory, ` +
+        `then from the schemas folder ${schemasDir}` +
+        (available.length ? ` (its schemas: ${available.join(", ")}).` : "."),
+      { file },
+    );
   }
   for (const ext of SCHEMA_EXTENSIONS) {
     const file = path.join(schemasDir, ref + ext);
@@ -97,15 +133,18 @@ async function isFile(file: string): Promise<boolean> {
 async function loadModuleFile(file: string): Promise<LoadedSchema> {
   let module: Record<string, unknown>;
   try {
-    module = (await jiti.import(file)) as Record<string, unknown>;
+    const loader = zodReachableFrom(file) ? jiti : jitiWithOwnZod;
+    module = (await loader.import(file)) as Record<string, unknown>;
   } catch (error) {
     const { line, column } = locateError(error, file);
     const where = line ? `${file}:${line}${column ? `:${column}` : ""}` : file;
-    throw new ExtractError(
-      "SCHEMA_LOAD_FAILED",
-      `Schema file ${where} failed to load: ${firstLine(error)}. Fix the file, then run again.`,
-      { file, line, column, cause: error },
-    );
+    const advice = missingModuleAdvice(error, file) ?? "Fix the file, then run again.";
+    throw new ExtractError("SCHEMA_LOAD_FAILED", `Schema file ${where} failed to load: ${firstLine(error)}. ${advice}`, {
+      file,
+      line,
+      column,
+      cause: error,
+    });
   }
   const schema = module.default;
   if (schema === undefined) {
@@ -115,15 +154,7 @@ async function loadModuleFile(file: string): Promise<LoadedSchema> {
       { file },
     );
   }
-  if (!isZodObject(schema)) {
-    const got = isZodSchema(schema) ? `a zod ${schema._zod.def.type} schema` : `a ${typeof schema}`;
-    throw new ExtractError(
-      "SCHEMA_INVALID",
-      `The default export of ${file} is ${got}, not a zod object. Export \`z.object({ ... })\` (zod v4): ` +
-        "each reply must be one JSON object.",
-      { file },
-    );
-  }
+  assertObjectSchema(schema, `The default export of ${file}`, { file });
   const instructions = module.instructions;
   if (instructions !== undefined && typeof instructions !== "string") {
     throw new ExtractError("SCHEMA_INVALID", `The \`instructions\` export of ${file} must be a string.`, { file });
@@ -159,6 +190,22 @@ async function loadJsonSchemaFile(file: string): Promise<LoadedSchema> {
     });
   }
   return { schema, file };
+}
+
+/** What to do when the import failed because a module it imports is not there; undefined otherwise. */
+function missingModuleAdvice(error: unknown, file: string): string | undefined {
+  const specifier = /Cannot find (?:module|package) '([^']+)'/.exec(error instanceof Error ? error.message : "")?.[1];
+  if (!specifier) return undefined;
+  if (/^[./\\]|^[a-zA-Z]:/.test(specifier)) {
+    return `It imports ${specifier}, which does not exist: fix that import path (relative to ${path.dirname(file)}).`;
+  }
+  const parts = specifier.split("/");
+  const name = specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+  const install = name === "zod" ? "zod@^4" : name;
+  return (
+    `It imports "${specifier}", which is not installed for the schema's folder ${path.dirname(file)}: ` +
+    `install it in the schema's project (\`npm install ${install}\` where its package.json is), then run again.`
+  );
 }
 
 function firstLine(error: unknown): string {

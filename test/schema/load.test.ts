@@ -75,7 +75,7 @@ describe("loadSchema", () => {
   it.each([
     ["no-default", /no default export/],
     ["not-object", /is a zod array schema, not a zod object/],
-    ["not-zod", /is a object, not a zod object/],
+    ["not-zod", /is a plain object, not a zod object/],
   ])("SCHEMA_INVALID when %s", async (name, message) => {
     const error = await loadError(name);
     expect(error.code).toBe("SCHEMA_INVALID");
