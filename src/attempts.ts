@@ -65,12 +65,17 @@ export async function extractRecord<S extends ObjectSchema>(
 
   const failure = lastFailure!;
   const advice = ADVICE[failure.code];
-  const error = new ExtractError(
-    failure.code,
-    `${failure.message}${attempts > 1 ? ` (after ${attempts} attempts)` : ""}${advice ? ` ${advice}` : ""}`,
-    { attempts },
-  );
+  const error = new ExtractError(failure.code, `${sentence(failure.message, attempts)}${advice ? ` ${advice}` : ""}`, { attempts });
   return { ok: false, error, attempts, usage, repaired: false };
+}
+
+/**
+ * The failure as one sentence, with the attempt count, so that advice after it reads as the
+ * next sentence: zod's issues and JSON.parse's messages end without a period.
+ */
+function sentence(message: string, attempts: number): string {
+  if (attempts <= 1 && /[.!?]$/.test(message)) return message;
+  return `${message.replace(/\.$/, "")}${attempts > 1 ? ` (after ${attempts} attempts)` : ""}.`;
 }
 
 /**
@@ -91,14 +96,17 @@ function checkInputSize(context: RunContext, record: InputRecord, messages: read
   const where = largest ? ` The largest field is "${largest.field}" (${largest.tokens.toLocaleString("en-US")} tokens).` : "";
   return new ExtractError(
     "INPUT_TOO_LARGE",
-    `The prompt would be ${tokens.toLocaleString("en-US")} tokens, over --max-input-tokens ${limit.toLocaleString("en-US")}.${where} Send fewer --columns, shorten the field, or raise --max-input-tokens.`,
+    `The prompt would be ${tokens.toLocaleString("en-US")} tokens, over \`maxInputTokens\` ${limit.toLocaleString("en-US")}.${where} Send fewer \`columns\`, shorten the field, or raise \`maxInputTokens\`.`,
     { attempts: 0, path: largest?.field },
   );
 }
 
-/** What a user can do about each way a row's replies may fail. */
+/**
+ * What a user can do about each way a row's replies may fail. Options are named in backticks
+ * (the CLI prints them as flags); this text also goes into `_error` cells and the journal.
+ */
 const ADVICE: Partial<Record<ReplyFailure["code"], string>> = {
-  OUTPUT_TRUNCATED: "Raise --max-tokens / maxTokensCap, or make the schema's strings shorter.",
-  INVALID_JSON: "Try a model that follows JSON mode more reliably, or raise --max-attempts.",
-  SCHEMA_MISMATCH: "Check the field descriptions and allowed values, or raise --max-attempts.",
+  OUTPUT_TRUNCATED: "Raise `maxTokens` / `maxTokensCap`, or make the schema's strings shorter.",
+  INVALID_JSON: "Try a model that follows JSON mode more reliably, or raise `maxAttempts`.",
+  SCHEMA_MISMATCH: "Check the field descriptions and allowed values, or raise `maxAttempts`.",
 };

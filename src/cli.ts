@@ -7,7 +7,8 @@ import { readFileSync } from "node:fs";
 import v8 from "node:v8";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { FLAG_OF_OPTION, parseCommandLine, USAGE, type CliCommand } from "./cli/args.js";
+import { parseCommandLine, USAGE, type CliCommand } from "./cli/args.js";
+import { renderForCli } from "./cli/render.js";
 import { formatDryRun } from "./dry-run.js";
 import { ExtractError, redactSecrets } from "./errors.js";
 import { estimateCsv, extractCsv, type CsvRunSummary } from "./extract-csv.js";
@@ -23,6 +24,8 @@ v8.setFlagsFromString("--heap-growing-percent=100");
 const EXIT = { ok: 0, rowsFailed: 1, usage: 2, interrupted: 130 } as const;
 
 async function main(argv: readonly string[]): Promise<number> {
+  // As git does: a bare command is a request for the usage, but not a successful run.
+  if (argv.length === 0) return print(process.stderr, USAGE, EXIT.usage);
   const command = parseCommandLine(argv);
   if (command.help) return print(process.stdout, USAGE);
   if (command.version) return print(process.stdout, version());
@@ -90,7 +93,7 @@ async function dryRun(command: CliCommand): Promise<number> {
   for (const input of command.inputs) {
     const { input: name, model, firstMessages, replyFormat, estimate } = await estimateCsv(input, command.options);
     const heading = command.inputs.length > 1 ? `== ${name}\n` : "";
-    print(process.stdout, `${heading}${formatDryRun(firstMessages, estimate, model, replyFormat)}`);
+    print(process.stdout, `${heading}${formatDryRun(firstMessages, estimate, model, replyFormat, renderForCli)}`);
   }
   return EXIT.ok;
 }
@@ -102,9 +105,9 @@ function resumeHint(summary: CsvRunSummary): string {
     : `${done} Output went to ${summary.output}, so there is no journal to resume from: use -o FILE next time.\n`;
 }
 
-function print(stream: NodeJS.WritableStream, text: string): number {
+function print(stream: NodeJS.WritableStream, text: string, exitCode: number = EXIT.ok): number {
   stream.write(text.endsWith("\n") ? text : `${text}\n`);
-  return EXIT.ok;
+  return exitCode;
 }
 
 function version(): string {
@@ -112,12 +115,10 @@ function version(): string {
   return pkg.version;
 }
 
-/** One line on stderr, naming the flag the user typed, never a secret. */
+/** One line on stderr, naming the flags the user types where the library names options, never a secret. */
 function reportError(error: unknown, apiKey: string | undefined): number {
   if (error instanceof ExtractError) {
-    let message = error.message;
-    const flag = error.path ? FLAG_OF_OPTION[error.path] : undefined;
-    if (error.code === "INVALID_OPTION" && flag) message = message.replace(`\`${error.path}\``, flag);
+    const message = renderForCli(error.message);
     process.stderr.write(`extract: ${error.code}: ${redactSecrets(message, [apiKey, process.env.OPENAI_API_KEY, process.env.AZURE_OPENAI_API_KEY])}\n`);
     return EXIT.usage;
   }

@@ -167,13 +167,15 @@ const INTEGER = new Intl.NumberFormat("en-US");
  * estimate (rows, prompt tokens, completion range, cost range or "price unknown for <model>").
  * Approximate token counts are flagged "(approximate tokenizer)". With `replyFormat`, a line says
  * how the JSON is asked for and, in `json_schema` / `tools` mode, what the schema sent with each
- * request adds.
+ * request adds. The report's own notes name options in backticks (`mode`); `renderNote` lets the
+ * CLI name its flags instead. It is not applied to the messages, which are the row's data.
  */
 export function formatDryRun(
   firstMessages: readonly ChatMessage[] | undefined,
   estimate: DryRunEstimate,
   model: string,
   replyFormat?: ReplyFormat,
+  renderNote: (note: string) => string = (note) => note,
 ): string {
   const lines: string[] = [];
   if (firstMessages && firstMessages.length > 0) {
@@ -186,7 +188,7 @@ export function formatDryRun(
   const approximate = estimate.exact ? "" : " (approximate tokenizer)";
   const { low, high } = estimate.completionTokens;
   lines.push(`Model:             ${model}`);
-  if (replyFormat) lines.push(`Mode:              ${describeReplyFormat(replyFormat, model)}`);
+  if (replyFormat) lines.push(`Mode:              ${renderNote(describeReplyFormat(replyFormat, model))}`);
   lines.push(
     `Rows:              ${INTEGER.format(estimate.rows)}`,
     `Prompt tokens:     ${INTEGER.format(estimate.promptTokens)}${approximate} (one attempt per row; re-asks add more)`,
@@ -203,7 +205,7 @@ export function formatDryRun(
 
 /** One line on the mode: the request fields it adds, and the schema's size where it sends one. */
 function describeReplyFormat(format: ReplyFormat, model: string): string {
-  if (isEmbeddedModel(model)) return "grammar (the embedded engine decodes under a grammar made from the schema; --mode does not apply)";
+  if (isEmbeddedModel(model)) return "grammar (the embedded engine decodes under a grammar made from the schema; `mode` does not apply)";
   if (format.mode === "json_object") return "json_object (response_format json_object; the schema is in the system message)";
   const tokens = INTEGER.format(countTokens(JSON.stringify(format.schema), model));
   const sent =

@@ -202,7 +202,7 @@ export async function estimateCsv<S extends SchemaInput>(
 /** Checks the output options that need no file access; returns the output format. */
 function checkOutput(input: unknown, outPath: string | undefined, options: ExtractCsvOptions<SchemaInput>): OutputFormat {
   if (outPath && typeof input === "string" && path.resolve(outPath) === path.resolve(input)) {
-    throw new ExtractError("INVALID_OPTION", `The output ${outPath} is the input file: writing it would destroy the input. Choose another -o.`, {
+    throw new ExtractError("INVALID_OPTION", `The output ${outPath} is the input file: writing it would destroy the input. Choose another \`out\`.`, {
       path: "out",
     });
   }

@@ -195,6 +195,7 @@ describe("extract CLI: exit code 2, nothing sent", () => {
     const input = writeCsv("in.csv", people(1));
     const run = await runCli([input, ...base(), "-o", input], { env });
     expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/is the input file: writing it would destroy the input\. Choose another --out\./);
     expect(readFileSync(input, "utf8")).toBe(people(1));
   });
 
@@ -204,6 +205,56 @@ describe("extract CLI: exit code 2, nothing sent", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/AUTH_FAILED/);
     expect(run.stderr + run.stdout).not.toContain("sk-cli-test");
+  });
+});
+
+describe("extract CLI: command-line mistakes", () => {
+  it("prints the usage on stderr and exits 2 when run with no arguments at all", async () => {
+    const run = await runCli([], { env });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(/^Usage: extract <input\.csv/);
+    expect(run.stderr).toContain("--max-tokens-cap <n>");
+    expect(run.stderr).not.toMatch(/Missing --schema/);
+  });
+
+  it("suggests the closest flag for a typo, in place of node's parseArgs message", async () => {
+    const run = await runCli([writeCsv("in.csv", people(1)), ...base(), "--concurency", "3"], { env });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe("extract: INVALID_OPTION: Unknown flag --concurency. Did you mean --concurrency? Run extract --help for the flags.\n");
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("suggests nothing when no flag is close", async () => {
+    const run = await runCli([writeCsv("in.csv", people(1)), ...base(), "--frobnicate"], { env });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/Unknown flag --frobnicate\. Run extract --help/);
+    expect(run.stderr).not.toMatch(/Did you mean|To specify a positional argument/);
+  });
+
+  it("says which flag needs a value", async () => {
+    const last = await runCli([writeCsv("in.csv", people(1)), "--schema"], { env });
+    expect(last.code).toBe(2);
+    expect(last.stderr).toMatch(/INVALID_OPTION: --schema needs a value: --schema <name\|path>\./);
+    const beforeFlag = await runCli([writeCsv("in.csv", people(1)), "--schema", "person", "-o", "--resume"], { env });
+    expect(beforeFlag.code).toBe(2);
+    expect(beforeFlag.stderr).toMatch(/INVALID_OPTION: -o needs a value, but --resume follows it: -o <file\|dir\/>/);
+  });
+
+  it("names the flag where a fatal library error names the option", async () => {
+    const run = await runCli([writeCsv("in.csv", people(1)), "--schema", "optional-field", "--mode", "json_schema", "--dry-run"], { env });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/SCHEMA_INVALID: .*\(--mode json_schema\).*Or run with --mode json_object \(or tools\)/);
+    expect(run.stderr).not.toMatch(/`mode`/);
+  });
+
+  it("keeps the library's option names in _error cells, which are data", async () => {
+    const out = path.join(dir, "out.csv");
+    const input = writeCsv("in.csv", `id,text\n1,${"word ".repeat(300)}\n`);
+    const run = await runCli([input, ...base(), "--max-input-tokens", "50", "-o", out], { env });
+    expect(run.code).toBe(1);
+    expect(readCsv(out)[0]!._error).toMatch(/^INPUT_TOO_LARGE: .*over `maxInputTokens` 50\..*raise `maxInputTokens`\.$/);
+    expect(server.requests).toHaveLength(0);
   });
 });
 

@@ -1,6 +1,7 @@
 import * as o200k from "gpt-tokenizer/encoding/o200k_base";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { renderForCli } from "../src/cli/render.js";
 import { estimateRun, formatDryRun, minimalJsonFor } from "../src/dry-run.js";
 import { priceOf } from "../src/pricing.js";
 import { buildMessages, buildSystemPrompt } from "../src/prompt.js";
@@ -127,5 +128,17 @@ describe("formatDryRun", () => {
     const report = formatDryRun(undefined, estimate, "o4-mini");
     expect(report).toContain("The input has no rows.");
     expect(report).toMatch(/reasoning tokens/);
+  });
+
+  it("names the `mode` option in its notes; the CLI's renderer makes it the flag, and leaves the row's data alone", async () => {
+    const model = "local:./model.gguf";
+    const records = [{ text: "please keep `mode` as typed" }];
+    const estimate = await estimateRun(records, { systemPrompt, jsonSchema, model, maxTokens: 1024 });
+    const messages = buildMessages(systemPrompt, records[0]!);
+    const replyFormat = { mode: "json_object" } as const;
+    expect(formatDryRun(messages, estimate, model, replyFormat)).toMatch(/Mode: +grammar .*; `mode` does not apply\)/);
+    const cli = formatDryRun(messages, estimate, model, replyFormat, renderForCli);
+    expect(cli).toMatch(/Mode: +grammar .*; --mode does not apply\)/);
+    expect(cli).toContain("please keep `mode` as typed");
   });
 });

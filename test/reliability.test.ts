@@ -125,7 +125,7 @@ describe("--max-input-tokens", () => {
     const results = await collect(extract(input, options({ maxInputTokens: 2000 })));
     expect(results.map((result) => (result.ok ? "ok" : result.error.code))).toEqual(["ok", "INPUT_TOO_LARGE", "ok"]);
     const failure = results[1] as ExtractResult<unknown> & { ok: false };
-    expect(failure.error.message).toMatch(/over --max-input-tokens 2,000\. The largest field is "text" \(5,\d{3} tokens\)/);
+    expect(failure.error.message).toMatch(/over `maxInputTokens` 2,000\. The largest field is "text" \(5,\d{3} tokens\)\. Send fewer `columns`, shorten the field, or raise `maxInputTokens`\./);
     expect(failure.attempts).toBe(0);
     expect(server.bodies.map((body) => JSON.parse(body.messages[1].content).id)).toEqual(["0", "2"]);
   });

@@ -87,7 +87,7 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Ll
     });
   } catch (error) {
     await model.dispose();
-    throw new ExtractError("MODEL_ERROR", `Could not create a context for ${options.model}: ${messageOf(error)}. Lower --concurrency to need less memory.`, {
+    throw new ExtractError("MODEL_ERROR", `Could not create a context for ${options.model}: ${messageOf(error)}. Lower \`concurrency\` to need less memory.`, {
       cause: error,
     });
   }
@@ -123,7 +123,7 @@ async function generate(chat: LlamaChat, model: LlamaModel, grammar: LlamaGramma
   if (room <= 0) {
     throw new ExtractError(
       "INPUT_TOO_LARGE",
-      `The prompt is ${promptTokens} tokens, more than the model's context window of ${contextSize} tokens. Send fewer --columns.`,
+      `The prompt is ${promptTokens} tokens, more than the model's context window of ${contextSize} tokens. Send fewer \`columns\`.`,
     );
   }
   const maxTokens = Math.min(request.maxTokens, room);
@@ -268,7 +268,7 @@ async function createGrammar(llama: Llama, jsonSchema: JsonSchema): Promise<Llam
 function localModelFile(file: string): string {
   const absolute = path.resolve(file);
   if (!existsSync(absolute) || !statSync(absolute).isFile()) {
-    throw new ExtractError("MODEL_NOT_FOUND", `Model file not found: ${file} (resolved to ${absolute}). Check --model local:PATH.`, {
+    throw new ExtractError("MODEL_NOT_FOUND", `Model file not found: ${file} (resolved to ${absolute}). Check the path in \`model\` (local:PATH).`, {
       file: absolute,
     });
   }
@@ -287,7 +287,7 @@ async function downloadedModelFile(lib: NodeLlamaCpp, model: string, signal?: Ab
     throw new ExtractError(
       "CONNECTION_FAILED",
       `${model} is not in the model cache and ${host} cannot be reached (${networkMessage(error)}). ` +
-        "Run once where the network allows (the download is kept in ~/.node-llama-cpp/models), or use --model local:PATH.",
+        "Run once where the network allows (the download is kept in ~/.node-llama-cpp/models), or set `model` to local:PATH.",
       { cause: error },
     );
   }

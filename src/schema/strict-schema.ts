@@ -37,7 +37,9 @@ const REJECTED: Record<string, string> = {
   contains: "contains",
 };
 
-const STRICT_MODE = "strict Structured Outputs (--mode json_schema)";
+// Options in backticks (the CLI prints its flags there), field paths in double quotes: a field
+// may be called `model` too, and must not be mistaken for the option.
+const STRICT_MODE = "strict Structured Outputs (`mode` json_schema)";
 
 /**
  * The schema as OpenAI's strict Structured Outputs (`strict: true`) requires it, from the prompt
@@ -49,7 +51,7 @@ const STRICT_MODE = "strict Structured Outputs (--mode json_schema)";
  * is optional but also nullable is simply made required (null still says "absent"); one that is
  * optional and not nullable is refused, because the model would have to invent a value.
  *
- * @throws ExtractError `SCHEMA_INVALID` naming the field (`contact.email`) and what to change:
+ * @throws ExtractError `SCHEMA_INVALID` naming the field ("contact.email") and what to change:
  * an optional field that is not nullable, a record or free-form object, a field that accepts any
  * value, a tuple, an intersection.
  */
@@ -153,10 +155,10 @@ function allowsNull(node: unknown): boolean {
 }
 
 function refuse(at: string, problem: string, fix: string): ExtractError {
-  const where = at ? `Field \`${at}\`` : "The schema";
+  const where = at ? `Field "${at}"` : "The schema";
   return new ExtractError(
     "SCHEMA_INVALID",
-    `${where} ${problem}, which ${STRICT_MODE} cannot express: ${fix}. Or run with --mode json_object (or tools), which need no strict schema.`,
+    `${where} ${problem}, which ${STRICT_MODE} cannot express: ${fix}. Or run with \`mode\` json_object (or tools), which need no strict schema.`,
     { path: at || undefined },
   );
 }
