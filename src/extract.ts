@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { extractRecord } from "./attempts.js";
 import { runOrdered, type RowSource } from "./batch.js";
 import type { Usage } from "./engine/types.js";
-import { ExtractError, FATAL_CODES } from "./errors.js";
+import { endsRun, ExtractError } from "./errors.js";
 import { Journal, MemoryStore, rowKey, type ResultStore, type StoredResult } from "./journal.js";
 import { emptyTotals, type ExtractOptions, type SchemaInput } from "./options.js";
 import type { InputRecord } from "./prompt.js";
@@ -100,7 +100,7 @@ export async function* runExtraction<R>(
     const stored = store.lookup(key) ?? (await inFlight.get(key));
     if (stored) return { ...stored, reused: true };
     const running = extractRecord(context, record, signal).then((outcome): StoredResult => {
-      if (!outcome.ok && FATAL_CODES.has(outcome.error.code)) throw outcome.error;
+      if (!outcome.ok && endsRun(outcome.error)) throw outcome.error;
       const { ok, attempts, usage, repaired } = outcome;
       const result = outcome.ok
         ? { ok, data: outcome.data, attempts, usage, repaired }
