@@ -3,10 +3,11 @@ import { extractRecord } from "./attempts.js";
 import { runOrdered, type RowSource } from "./batch.js";
 import type { Usage } from "./engine/types.js";
 import { endsRun, ExtractError } from "./errors.js";
-import { Journal, MemoryStore, rowKey, type ResultStore, type RowBudget, type StoredResult } from "./journal.js";
+import { Journal, MemoryStore, rowKey, type ResultStore } from "./journal.js";
 import { emptyTotals, type ExtractOptions, type SchemaInput } from "./options.js";
 import type { InputRecord } from "./prompt.js";
 import { prepareRun, type RunContext } from "./run-context.js";
+import type { RowBudget, StoredResult } from "./stored-result.js";
 import type { ObjectSchema } from "./schema/json-schema.js";
 
 /** One input row: a record of column values, or a plain string (sent as `{ "text": ... }`). */

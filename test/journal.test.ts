@@ -3,7 +3,8 @@ import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { Journal, MemoryStore, rowKey, runFingerprint, stillStands, type RowBudget, type StoredResult } from "../src/journal.js";
+import { Journal, MemoryStore, rowKey, runFingerprint } from "../src/journal.js";
+import { stillStands, type RowBudget, type StoredResult } from "../src/stored-result.js";
 
 const ok = (n: number): StoredResult => ({ ok: true, data: { n }, attempts: 1, usage: { prompt_tokens: 10, completion_tokens: 2 }, repaired: false });
 const failed = (code: "SCHEMA_MISMATCH" | "RATE_LIMITED"): StoredResult => ({

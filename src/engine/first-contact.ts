@@ -1,3 +1,5 @@
+import { ExtractError, redactSecrets } from "../errors.js";
+
 // Telling "the server went away for a moment" from "there is no server": before the first HTTP
 // answer of a run, a connection that cannot even be opened almost always means a wrong URL or a
 // server that is not up, and every row would fail the same way after the SDK's full backoff
@@ -104,6 +106,27 @@ export function unreachableCause(error: unknown, depth = 0): Error | undefined {
  * Node's fetch refuses ports the Fetch standard blocks (1, 25, 6000...) before connecting, with
  * the standard's own words and no code: "bad port".
  */
-export function isBlockedPort(error: Error): boolean {
+function isBlockedPort(error: Error): boolean {
   return error.message === "bad port";
+}
+
+/**
+ * `CONNECTION_FAILED` that ends the run: the server never answered and its address cannot be
+ * reached, so every row would fail the same way, each after a full round of retries.
+ */
+export function unreachableServer(baseURL: string, connection: Error, error: unknown, secrets: readonly (string | null | undefined)[]): ExtractError {
+  const code = (connection as { code?: string }).code;
+  const detail = isBlockedPort(connection)
+    ? "fetch never connects to that port (the Fetch standard blocks it; choose another)"
+    : connection.message || code || "the connection failed";
+  const codeNote = code && !detail.includes(code) ? ` (${code})` : "";
+  return new ExtractError(
+    "CONNECTION_FAILED",
+    redactSecrets(
+      `Could not connect to ${baseURL}: ${detail}${codeNote}. Nothing has answered there in this run, so no row can be done. ` +
+        "Check `baseURL` (or OPENAI_BASE_URL) and that the server is up.",
+      secrets,
+    ),
+    { cause: error, fatal: true },
+  );
 }

@@ -1,7 +1,7 @@
 import OpenAI, { AzureOpenAI } from "openai";
 import { ExtractError, redactSecrets } from "../errors.js";
 import { Pacer, type PacingStats } from "../pacing.js";
-import { CALL_GUARD, FirstContact, isBlockedPort } from "./first-contact.js";
+import { CALL_GUARD, FirstContact, unreachableServer } from "./first-contact.js";
 import { estimateCost, isAzure, PACING_COST, withPacing, type FetchOptions } from "./paced-fetch.js";
 import type { ChatEngine, CompletionReply, CompletionRequest, ExtractMode, ReplyFormat } from "./types.js";
 
@@ -147,26 +147,6 @@ function linkedSignal(parent: AbortSignal | undefined): { signal: AbortSignal; a
   return { signal: controller.signal, abort, release: () => parent.removeEventListener("abort", follow) };
 }
 
-/**
- * `CONNECTION_FAILED` that ends the run: the server never answered and its address cannot be
- * reached, so every row would fail the same way, each after a full round of retries.
- */
-function unreachableServer(baseURL: string, connection: Error, error: unknown, secrets: readonly (string | null | undefined)[]): ExtractError {
-  const code = (connection as { code?: string }).code;
-  const detail = isBlockedPort(connection)
-    ? "fetch never connects to that port (the Fetch standard blocks it; choose another)"
-    : connection.message || code || "the connection failed";
-  const codeNote = code && !detail.includes(code) ? ` (${code})` : "";
-  return new ExtractError(
-    "CONNECTION_FAILED",
-    redactSecrets(
-      `Could not connect to ${baseURL}: ${detail}${codeNote}. Nothing has answered there in this run, so no row can be done. ` +
-        "Check `baseURL` (or OPENAI_BASE_URL) and that the server is up.",
-      secrets,
-    ),
-    { cause: error, fatal: true },
-  );
-}
 
 /**
  * Azure OpenAI's API version when neither OPENAI_API_VERSION nor AZURE_OPENAI_API_VERSION is set:
