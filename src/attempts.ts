@@ -13,6 +13,8 @@ export type RowOutcome<T> = {
   usage: Usage;
   /** True when the accepted reply needed a local JSON repair. */
   repaired: boolean;
+  /** The output token budget of the last call (a resume retries a cut-off row once it is raised). */
+  maxTokens: number;
 } & ({ ok: true; data: T } | { ok: false; error: ExtractError });
 
 /**
@@ -31,27 +33,29 @@ export async function extractRecord<S extends ObjectSchema>(
   const firstMessages = buildMessages(context.systemPrompt, record);
   const usage: Usage = { prompt_tokens: 0, completion_tokens: 0 };
   const tooLarge = checkInputSize(context, record, firstMessages);
-  if (tooLarge) return { ok: false, error: tooLarge, attempts: 0, usage, repaired: false };
+  if (tooLarge) return { ok: false, error: tooLarge, attempts: 0, usage, repaired: false, maxTokens: settings.maxTokens };
   let messages: ChatMessage[] = firstMessages;
   let maxTokens = settings.maxTokens;
   let lastFailure: ReplyFailure | undefined;
+  let lastMaxTokens = maxTokens;
   let attempts = 0;
 
   while (attempts < settings.maxAttempts) {
     attempts++;
+    lastMaxTokens = maxTokens;
     let reply;
     try {
       reply = await engine.complete({ messages, maxTokens, temperature: settings.temperature, signal, replyFormat: context.replyFormat });
     } catch (error) {
       const failure = error instanceof ExtractError ? error : new ExtractError("MODEL_ERROR", String(error), { cause: error });
       failure.attempts = attempts;
-      return { ok: false, error: failure, attempts, usage, repaired: false };
+      return { ok: false, error: failure, attempts, usage, repaired: false, maxTokens };
     }
     usage.prompt_tokens += reply.usage.prompt_tokens;
     usage.completion_tokens += reply.usage.completion_tokens;
 
     const verdict = validateReply(reply, schema);
-    if (verdict.ok) return { ok: true, data: verdict.data, attempts, usage, repaired: verdict.repaired };
+    if (verdict.ok) return { ok: true, data: verdict.data, attempts, usage, repaired: verdict.repaired, maxTokens };
     lastFailure = verdict;
     if (verdict.code === "REFUSED" || verdict.code === "CONTENT_FILTERED") break;
     if (verdict.code === "OUTPUT_TRUNCATED") {
@@ -66,7 +70,7 @@ export async function extractRecord<S extends ObjectSchema>(
   const failure = lastFailure!;
   const advice = ADVICE[failure.code];
   const error = new ExtractError(failure.code, `${sentence(failure.message, attempts)}${advice ? ` ${advice}` : ""}`, { attempts });
-  return { ok: false, error, attempts, usage, repaired: false };
+  return { ok: false, error, attempts, usage, repaired: false, maxTokens: lastMaxTokens };
 }
 
 /**

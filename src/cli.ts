@@ -12,7 +12,7 @@ import { renderForCli } from "./cli/render.js";
 import { formatDryRun } from "./dry-run.js";
 import { ExtractError, redactSecrets } from "./errors.js";
 import { estimateCsv, extractCsv, type CsvRunSummary } from "./extract-csv.js";
-import { formatSummary, ProgressLine } from "./progress.js";
+import { formatResume, formatSummary, ProgressLine } from "./progress.js";
 
 // A CLI run is one long stream of short-lived request objects. By default V8 lets the heap grow
 // to about four times what survives a full collection before collecting again (~260 MB of RSS
@@ -78,6 +78,9 @@ async function runOne(command: CliCommand, input: string, stopSignal: AbortSigna
   try {
     const summary = await extractCsv(input, {
       ...options,
+      onResume: (info) => {
+        if (!command.quiet) process.stderr.write(`${formatResume(info)}\n`);
+      },
       onProgress: (event) => progress.update({ ...event, elapsedMs: performance.now() - started }),
     });
     progress.finish();

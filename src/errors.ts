@@ -57,6 +57,11 @@ export interface ExtractErrorContext {
   path?: string;
   /** The underlying error (an SDK `APIError`, a `SyntaxError`, a zod error...). */
   cause?: unknown;
+  /**
+   * True when this error ends the whole run although its code alone would fail only one row:
+   * e.g. `CONNECTION_FAILED` before the server ever answered (see {@link endsRun}).
+   */
+  fatal?: boolean;
 }
 
 /** The context fields an {@link ExtractError} carries (declared once, merged into the class). */
@@ -93,6 +98,11 @@ export const FATAL_CODES: ReadonlySet<ExtractErrorCode> = new Set<ExtractErrorCo
   "INVALID_OPTION",
   "ABORTED",
 ]);
+
+/** True when `error` ends the whole run: its code is in {@link FATAL_CODES}, or it is marked `fatal`. */
+export function endsRun(error: ExtractError): boolean {
+  return error.fatal === true || FATAL_CODES.has(error.code);
+}
 
 /** Key-shaped tokens (OpenAI `sk-...`, bearer tokens) that must never reach output or logs. */
 const KEY_PATTERN = /\b(sk-[A-Za-z0-9_*-]{6,}|Bearer\s+[A-Za-z0-9._~+/*-]{8,})/g;

@@ -2,11 +2,12 @@ import type { z } from "zod";
 import { extractRecord } from "./attempts.js";
 import { runOrdered, type RowSource } from "./batch.js";
 import type { Usage } from "./engine/types.js";
-import { ExtractError, FATAL_CODES } from "./errors.js";
-import { Journal, MemoryStore, rowKey, type ResultStore, type StoredResult } from "./journal.js";
+import { endsRun, ExtractError } from "./errors.js";
+import { Journal, MemoryStore, rowKey, type ResultStore } from "./journal.js";
 import { emptyTotals, type ExtractOptions, type SchemaInput } from "./options.js";
 import type { InputRecord } from "./prompt.js";
 import { prepareRun, type RunContext } from "./run-context.js";
+import type { RowBudget, StoredResult } from "./stored-result.js";
 import type { ObjectSchema } from "./schema/json-schema.js";
 
 /** One input row: a record of column values, or a plain string (sent as `{ "text": ... }`). */
@@ -86,25 +87,35 @@ export async function* runExtraction<R>(
   context: RunContext,
   rows: RowSource<R>,
   toRecord: (row: R, index: number) => InputRecord | ExtractError,
-  options: Pick<ExtractOptions, "journal" | "resume" | "signal" | "stopSignal" | "onProgress">,
+  options: Pick<ExtractOptions, "journal" | "resume" | "signal" | "stopSignal" | "onProgress" | "onResume">,
 ): AsyncGenerator<ExtractResult<unknown, R>, void, undefined> {
-  const store: ResultStore = options.journal
-    ? await Journal.open(options.journal, { resume: options.resume ?? false })
-    : new MemoryStore();
+  const journal = options.journal
+    ? await Journal.open(options.journal, { resume: options.resume ?? false, fingerprint: context.fingerprint })
+    : undefined;
+  const store: ResultStore = journal ?? new MemoryStore();
+  if (journal && options.resume) options.onResume?.(journal.resumeInfo);
+  // Rows of a journal written before budgets left the key match only under the old key.
+  const legacyFingerprint = journal?.hasEarlierVersionRows ? context.legacyFingerprint : undefined;
+  const { maxAttempts, maxTokens, maxTokensCap } = context.settings;
+  const budget: RowBudget = { maxAttempts, maxTokens, maxTokensCap };
   const inFlight = new Map<string, Promise<StoredResult>>();
   const totals = emptyTotals();
 
   /** A row's result: from the store, from an identical row in flight, or from the model. */
   const resolve = async (record: InputRecord, index: number, signal: AbortSignal): Promise<StoredResult & { reused: boolean }> => {
     const key = rowKey(context.fingerprint, record);
-    const stored = store.lookup(key) ?? (await inFlight.get(key));
+    const stored =
+      store.lookup(key, budget) ??
+      (legacyFingerprint === undefined ? undefined : store.lookup(rowKey(legacyFingerprint, record), budget)) ??
+      (await inFlight.get(key));
     if (stored) return { ...stored, reused: true };
     const running = extractRecord(context, record, signal).then((outcome): StoredResult => {
-      if (!outcome.ok && FATAL_CODES.has(outcome.error.code)) throw outcome.error;
+      if (!outcome.ok && endsRun(outcome.error)) throw outcome.error;
       const { ok, attempts, usage, repaired } = outcome;
+      // A failure keeps the output budget it ended with, so a resume can tell whether it was raised since.
       const result = outcome.ok
         ? { ok, data: outcome.data, attempts, usage, repaired }
-        : { ok, error: { code: outcome.error.code, message: outcome.error.message }, attempts, usage, repaired };
+        : { ok, error: { code: outcome.error.code, message: outcome.error.message }, attempts, usage, repaired, maxTokens: outcome.maxTokens };
       store.record(key, index, result);
       return result;
     });

@@ -13,6 +13,7 @@ export {
 } from "./extract-csv.js";
 export type { OutputFormat } from "./csv/write.js";
 export type { DryRunEstimate } from "./dry-run.js";
+export type { ResumeInfo } from "./journal.js";
 export { DEFAULTS, type ExtractOptions, type ProgressEvent, type RunTotals, type SchemaInput } from "./options.js";
 export { ExtractError, type ExtractErrorCode, type ExtractErrorContext } from "./errors.js";
 export { loadSchema, listSchemas, type LoadedSchema, type LoadSchemaOptions } from "./schema/load.js";

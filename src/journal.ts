@@ -1,33 +1,38 @@
 import { createHash } from "node:crypto";
 import { closeSync, createReadStream, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { ExtractError, type ExtractErrorCode } from "./errors.js";
-import type { Usage } from "./engine/types.js";
-
-/** A finished row as stored: enough to write its output again without a model call. */
-export interface StoredResult {
-  ok: boolean;
-  data?: unknown;
-  error?: { code: ExtractErrorCode; message: string };
-  attempts: number;
-  usage: Usage;
-  repaired: boolean;
-}
+import { ExtractError } from "./errors.js";
+import { stillStands, type RowBudget, type StoredResult } from "./stored-result.js";
 
 /** Where finished rows are kept, keyed by a hash of everything that decides their result. */
 export interface ResultStore {
-  lookup(key: string): StoredResult | undefined;
+  /** The stored result for `key`, unless it is a failure worth another try (under `budget`). */
+  lookup(key: string, budget?: RowBudget): StoredResult | undefined;
   record(key: string, index: number, result: StoredResult): void;
   close(): void;
 }
 
-/**
- * Failures worth another try on a later run: they say nothing about the row, only about the
- * network or the server at the time, or (INPUT_TOO_LARGE) about a limit the user may have raised
- * since; checking it again costs no call. Model-output failures are kept: re-asking costs money
- * and would most likely fail the same way.
- */
-const TRANSIENT_CODES: ReadonlySet<string> = new Set(["RATE_LIMITED", "TIMEOUT", "CONNECTION_FAILED", "MODEL_ERROR", "INPUT_TOO_LARGE"]);
+/** What a journal opened with `resume` holds for this run, counted as it is read. */
+export interface ResumeInfo {
+  /** The journal's path. */
+  journal: string;
+  /** False when there was no journal yet: every row is sent. */
+  found: boolean;
+  /** Distinct rows in the journal. */
+  rows: number;
+  /**
+   * Rows done under this run's fingerprint (schema, instructions, model, mode, temperature) that
+   * succeeded: reused whenever their row is in the input, whatever the budgets.
+   */
+  reusable: number;
+  /**
+   * Rows done under this run's fingerprint that failed: reused too, unless the failure may pass
+   * (a transport error, or a budget raised since; see {@link stillStands}).
+   */
+  failed: number;
+  /** Rows written by a version before fingerprint tags: reused only if no setting changed. */
+  earlierVersion: number;
+}
 
 /**
  * How many of this run's rows stay findable for reuse by an identical row later in the same run
@@ -35,14 +40,23 @@ const TRANSIENT_CODES: ReadonlySet<string> = new Set(["RATE_LIMITED", "TIMEOUT",
  */
 const RECENT_ROWS = 100_000;
 
-/** Hex digits of a row key (128 bits). Journal lines start with `{"k":"<key>"`. */
+/**
+ * Hex digits of a row key (128 bits). Journal lines start with `{"k":"<key>","f":"<tag>","ok":`
+ * (the tag and `ok` since fingerprint tags came in), at fixed positions, so they are read without
+ * parsing the line.
+ */
 const KEY_LENGTH = 32;
 const LINE_PREFIX = Buffer.from('{"k":"');
+/** Hex digits of the run fingerprint kept in each line: enough to tell runs apart. */
+const TAG_LENGTH = 16;
+const TAG_PREFIX = Buffer.from('","f":"');
+const OK_PREFIX = Buffer.from('","ok":');
 
 /**
- * A hash of everything that decides a row's result besides the row: the system prompt (which
- * holds the schema and instructions) and the model settings. Rows of a run with another schema,
- * model or prompt never match.
+ * A hash of everything that decides a row's answer besides the row: the system prompt (which
+ * holds the schema and instructions), the model, the mode and the temperature. Budgets
+ * (attempts, output tokens, timeout, retries) are left out: raising one changes no answer
+ * already given. Rows of a run with another schema, model or prompt never match.
  */
 export function runFingerprint(parts: Record<string, unknown>): string {
   return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
@@ -71,21 +85,27 @@ export class Journal implements ResultStore {
   private readonly resumed = new Map<number, number>();
   /** Rows recorded by this run, the most recent `recentRows` only, so memory stays flat. */
   private readonly recent = new Map<number, number>();
+  /** Counts of the resumed rows, for {@link resumeInfo}. */
+  private readonly counts = { reusable: 0, failed: 0, earlierVersion: 0 };
+  private found = false;
 
   private constructor(
     readonly file: string,
     private readonly fd: number,
     private size: number,
     private readonly recentRows: number,
+    /** This run's fingerprint tag, written in each line; undefined writes lines without one. */
+    private readonly tag: string | undefined,
   ) {}
 
   /**
    * Opens the journal at `file`. With `resume`, the rows it holds become available to
-   * {@link lookup}; without it, the journal starts empty. `recentRows` (default 100,000) bounds
-   * how many of this run's own rows stay findable.
+   * {@link lookup}; without it, the journal starts empty. `fingerprint` (the run's) is tagged on
+   * each line, so that a resume can tell how many rows were done under the same one.
+   * `recentRows` (default 100,000) bounds how many of this run's own rows stay findable.
    * @throws ExtractError `OUTPUT_UNWRITABLE` when the file cannot be created or written.
    */
-  static async open(file: string, options: { resume: boolean; recentRows?: number }): Promise<Journal> {
+  static async open(file: string, options: { resume: boolean; fingerprint?: string; recentRows?: number }): Promise<Journal> {
     const exists = await stat(file).then(
       (s) => s.isFile(),
       () => false,
@@ -99,7 +119,7 @@ export class Journal implements ResultStore {
         cause: error,
       });
     }
-    const journal = new Journal(file, fd, 0, options.recentRows ?? RECENT_ROWS);
+    const journal = new Journal(file, fd, 0, options.recentRows ?? RECENT_ROWS, options.fingerprint?.slice(0, TAG_LENGTH));
     if (options.resume && exists) await journal.index();
     return journal;
   }
@@ -109,8 +129,19 @@ export class Journal implements ResultStore {
     return this.resumed.size;
   }
 
+  /** What the journal held when opened with `resume`, counted against this run's fingerprint. */
+  get resumeInfo(): ResumeInfo {
+    return { journal: this.file, found: this.found, rows: this.resumed.size, ...this.counts };
+  }
+
+  /** True when the journal holds lines of an earlier version, whose keys hashed the budgets too. */
+  get hasEarlierVersionRows(): boolean {
+    return this.counts.earlierVersion > 0;
+  }
+
   /** Reads every complete line, remembers its offset, and cuts off a torn tail. */
   private async index(): Promise<void> {
+    this.found = true;
     let offset = 0;
     let goodEnd = 0;
     let pending: Buffer[] = [];
@@ -121,7 +152,7 @@ export class Journal implements ResultStore {
         pending.push(chunk.subarray(from, newline));
         const line = Buffer.concat(pending);
         const key = parseKey(line);
-        if (key) this.resumed.set(shortKey(key), pendingStart);
+        if (key) this.remember(shortKey(key), line, pendingStart);
         goodEnd = offset + newline + 1;
         pending = [];
         pendingStart = goodEnd;
@@ -135,7 +166,17 @@ export class Journal implements ResultStore {
     this.size = goodEnd;
   }
 
-  lookup(key: string): StoredResult | undefined {
+  /** Indexes one resumed line; a key seen before (a row done again) replaces it, counted once. */
+  private remember(short: number, line: Buffer, offset: number): void {
+    if (!this.resumed.has(short)) {
+      const tagged = parseTagAndOk(line);
+      if (!tagged) this.counts.earlierVersion++;
+      else if (tagged.tag === this.tag) this.counts[tagged.ok ? "reusable" : "failed"]++;
+    }
+    this.resumed.set(short, offset);
+  }
+
+  lookup(key: string, budget?: RowBudget): StoredResult | undefined {
     const short = shortKey(key);
     const offset = this.recent.get(short) ?? this.resumed.get(short);
     if (offset === undefined) return undefined;
@@ -146,13 +187,15 @@ export class Journal implements ResultStore {
       return undefined; // a damaged line: the row is simply done again
     }
     // Two keys can share 52 bits; the full key in the line decides.
-    if (entry.k !== key) return undefined;
-    if (!entry.ok && entry.error && TRANSIENT_CODES.has(entry.error.code)) return undefined;
-    return { ok: entry.ok, data: entry.data, error: entry.error, attempts: entry.attempts, usage: entry.usage, repaired: entry.repaired };
+    if (entry.k !== key || !stillStands(entry, budget)) return undefined;
+    const { k: _key, f: _tag, i: _index, ...result } = entry as StoredResult & { k: string; f?: string; i?: number };
+    return result;
   }
 
   record(key: string, index: number, result: StoredResult): void {
-    const line = Buffer.from(`${JSON.stringify({ k: key, i: index, ...result })}\n`);
+    // `ok` right after the tag, at a fixed position: a resume counts successes without parsing.
+    const head = this.tag === undefined ? { k: key } : { k: key, f: this.tag, ok: result.ok };
+    const line = Buffer.from(`${JSON.stringify({ ...head, i: index, ...result })}\n`);
     writeSync(this.fd, line, 0, line.length, this.size);
     this.recent.set(shortKey(key), this.size);
     if (this.recent.size > this.recentRows) this.recent.delete(this.recent.keys().next().value!);
@@ -190,6 +233,15 @@ function parseKey(line: Buffer): string | undefined {
   return line.toString("latin1", LINE_PREFIX.length, end);
 }
 
+/** The fingerprint tag and `ok` of a line, at their fixed positions; undefined for a line without a tag. */
+function parseTagAndOk(line: Buffer): { tag: string; ok: boolean } | undefined {
+  const tagStart = LINE_PREFIX.length + KEY_LENGTH + TAG_PREFIX.length;
+  const okStart = tagStart + TAG_LENGTH + OK_PREFIX.length;
+  if (line.length <= okStart || !line.subarray(tagStart - TAG_PREFIX.length, tagStart).equals(TAG_PREFIX)) return undefined;
+  if (!line.subarray(tagStart + TAG_LENGTH, okStart).equals(OK_PREFIX)) return undefined;
+  return { tag: line.toString("latin1", tagStart, tagStart + TAG_LENGTH), ok: line[okStart] === 0x74 /* t */ };
+}
+
 /**
  * Keeps the most recent results in memory, for runs without a journal: identical rows close to
  * each other are sent once, and memory stays bounded whatever the input length.
@@ -199,6 +251,7 @@ export class MemoryStore implements ResultStore {
 
   constructor(private readonly capacity = 2048) {}
 
+  /** Within one run the budgets do not change: whatever was recorded stands. */
   lookup(key: string): StoredResult | undefined {
     return this.results.get(key);
   }

@@ -1,6 +1,7 @@
 import type OpenAI from "openai";
 import { ExtractError } from "./errors.js";
 import type { ChatEngine, ExtractMode, Usage } from "./engine/types.js";
+import type { ResumeInfo } from "./journal.js";
 import type { ObjectSchema } from "./schema/json-schema.js";
 
 /** A schema given inline (a zod object) or by reference (a name in the schemas folder, or a path). */
@@ -101,10 +102,16 @@ export interface ExtractOptions<S extends SchemaInput = SchemaInput> {
   journal?: string;
   /**
    * Reuse the rows an earlier run recorded in `journal` instead of calling the model for them.
-   * A row is reused only if its content, the schema, the prompt and the model settings are all
-   * unchanged; rows that failed on transport errors are tried again. @default false
+   * A row is reused only if its content, the schema and instructions, the model, the `mode` and
+   * the `temperature` are all unchanged; the budgets (`maxAttempts`, `maxTokens`, `maxTokensCap`,
+   * `timeout`, `maxRetries`) may change freely. Rows that failed on transport errors are tried
+   * again, and so are rows that failed for want of a budget raised since (`INVALID_JSON` and
+   * `SCHEMA_MISMATCH` after fewer attempts than `maxAttempts` now allows, `OUTPUT_TRUNCATED` at
+   * a smaller output budget than `maxTokens` / `maxTokensCap` now allow). @default false
    */
   resume?: boolean;
+  /** With `resume`: called once, before any row, with what the journal holds for this run. */
+  onResume?: (info: ResumeInfo) => void;
   /** Called each time a row finishes, in completion order. */
   onProgress?: (event: ProgressEvent) => void;
 }

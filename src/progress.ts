@@ -1,3 +1,4 @@
+import type { ResumeInfo } from "./journal.js";
 import type { RunTotals } from "./options.js";
 import { estimateCost, formatUsd } from "./pricing.js";
 
@@ -91,6 +92,26 @@ export function formatSummary(
 function transportNote(modelCalls: number, transport: { requests: number; rateLimited: number } | undefined): string {
   if (!transport || (transport.requests === modelCalls && transport.rateLimited === 0)) return "";
   return ` (${count(transport.requests, "HTTP request")}, ${INTEGER.format(transport.rateLimited)} answered 429)`;
+}
+
+/**
+ * The line a resumed run starts with, from what the journal holds (the input is streamed, so how
+ * many of its rows are still there is only known at the end: the summary's "reused" count):
+ * `Resuming from out.csv.journal: 300 of its 300 rows can be reused (done with this schema, prompt and model).`
+ * Rows done with other settings, failed rows and rows of an earlier version's journal are told apart.
+ */
+export function formatResume(info: ResumeInfo): string {
+  if (!info.found) return `Resuming: there is no journal at ${info.journal} yet, so every row is sent.`;
+  const { rows, reusable, failed, earlierVersion } = info;
+  let line = `Resuming from ${info.journal}: ${INTEGER.format(reusable)} of its ${count(rows, "row")} can be reused`;
+  line += reusable > 0 ? " (done with this schema, prompt and model)." : ".";
+  if (failed > 0) {
+    line += ` ${count(failed, "failed row")} ${failed === 1 ? "is" : "are"} tried again if the failure may pass (a transport error, or attempts or output tokens raised since).`;
+  }
+  const other = rows - reusable - failed - earlierVersion;
+  if (other > 0) line += ` ${INTEGER.format(other)} ${other === 1 ? "was" : "were"} done with another schema, prompt, model, mode or temperature and ${other === 1 ? "is" : "are"} sent again.`;
+  if (earlierVersion > 0) line += ` ${INTEGER.format(earlierVersion)} ${earlierVersion === 1 ? "was" : "were"} written by an earlier version: reused only if no setting changed.`;
+  return line;
 }
 
 /** Fastest redraw: ~10 per second is smooth to the eye and cheap for terminals and logs. */

@@ -18,8 +18,16 @@ export interface PromptContext<S extends ObjectSchema = ObjectSchema> {
   /** How the JSON is asked for (the `mode`), with the strict schema where the mode needs one. */
   replyFormat: ReplyFormat;
   settings: Settings;
-  /** Hash of the prompt and model settings: rows match stored results only under the same one. */
+  /**
+   * Hash of what decides an answer besides the row (system prompt, model, mode, temperature):
+   * rows match stored results only under the same one. Budgets are not in it.
+   */
   fingerprint: string;
+  /**
+   * The fingerprint as journals of version 0.1.0 hashed it, budgets included (`maxAttempts`,
+   * `maxTokens`, `maxTokensCap`): such journals stay usable on resume when no setting changed.
+   */
+  legacyFingerprint: string;
   /**
    * With `maxInputTokens`: the prompt tokens of a first attempt's messages (system message counted
    * once per run). Undefined without it, so runs that set no limit never load a tokenizer.
@@ -57,8 +65,20 @@ export async function preparePrompt(options: Omit<ExtractOptions, "onProgress">)
   // A resume never mixes modes. json_object, the mode every run had before there were others,
   // leaves the hash as it was, so that journals written then stay usable.
   const modePart = mode === "json_object" ? {} : { mode };
-  const fingerprint = runFingerprint({ systemPrompt, model, maxAttempts, maxTokens, maxTokensCap, temperature, ...modePart });
-  return { schema, jsonSchema, systemPrompt, replyFormat, settings, fingerprint, countInputTokens: inputTokenCounter(systemPrompt, settings) };
+  // Budgets change no answer already given, so raising one (as a SCHEMA_MISMATCH or
+  // OUTPUT_TRUNCATED message advises) must not make a resume pay again for every finished row.
+  const fingerprint = runFingerprint({ systemPrompt, model, temperature, ...modePart });
+  const legacyFingerprint = runFingerprint({ systemPrompt, model, maxAttempts, maxTokens, maxTokensCap, temperature, ...modePart });
+  return {
+    schema,
+    jsonSchema,
+    systemPrompt,
+    replyFormat,
+    settings,
+    fingerprint,
+    legacyFingerprint,
+    countInputTokens: inputTokenCounter(systemPrompt, settings),
+  };
 }
 
 /**

@@ -184,7 +184,9 @@ describe("a damaged journal", () => {
     const damaged = [lines[4]!, lines[8]!].map((line) => JSON.parse(line) as JournalLine);
     const edited = [...lines];
     edited[4] = "this is not JSON {{{";
-    edited[8] = `${lines[8]!.slice(0, 45)}#garbage#${lines[8]!.slice(60)}`; // keeps its key, no longer parses
+    // Keeps its key, no longer parses (the damage is in the line's tail: its first ~80 bytes are
+    // the key, the fingerprint tag and `ok`, a string and fields whose damage may still parse).
+    edited[8] = `${lines[8]!.slice(0, -20)}#garbage#${lines[8]!.slice(-5)}`;
     edited.splice(12, 0, '\u0000\u0001 not a journal line "}\\');
     writeFileSync(`${out}.journal`, `${edited.join("\n")}\n`);
 

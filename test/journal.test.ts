@@ -3,7 +3,8 @@ import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { Journal, MemoryStore, rowKey, runFingerprint, type StoredResult } from "../src/journal.js";
+import { Journal, MemoryStore, rowKey, runFingerprint } from "../src/journal.js";
+import { stillStands, type RowBudget, type StoredResult } from "../src/stored-result.js";
 
 const ok = (n: number): StoredResult => ({ ok: true, data: { n }, attempts: 1, usage: { prompt_tokens: 10, completion_tokens: 2 }, repaired: false });
 const failed = (code: "SCHEMA_MISMATCH" | "RATE_LIMITED"): StoredResult => ({
@@ -112,6 +113,55 @@ describe("Journal", () => {
     journal.record("f".repeat(32), 0, big);
     expect(journal.lookup("f".repeat(32))).toEqual(big);
     journal.close();
+  });
+});
+
+describe("stillStands", () => {
+  const budget: RowBudget = { maxAttempts: 3, maxTokens: 1024, maxTokensCap: 8192 };
+  const failure = (code: string, attempts: number, maxTokens?: number): StoredResult => ({
+    ok: false,
+    error: { code: code as "SCHEMA_MISMATCH", message: "x" },
+    attempts,
+    usage: { prompt_tokens: 1, completion_tokens: 1 },
+    repaired: false,
+    ...(maxTokens === undefined ? {} : { maxTokens }),
+  });
+
+  it.each([
+    ["a success, whatever the budget", ok(0), { ...budget, maxAttempts: 9, maxTokens: 4096 }, true],
+    ["a transport failure", failure("TIMEOUT", 1, 1024), budget, false],
+    ["SCHEMA_MISMATCH after as many attempts as allowed now", failure("SCHEMA_MISMATCH", 3, 4096), budget, true],
+    ["SCHEMA_MISMATCH once `maxAttempts` is raised", failure("SCHEMA_MISMATCH", 3, 4096), { ...budget, maxAttempts: 4 }, false],
+    ["INVALID_JSON once `maxAttempts` is raised", failure("INVALID_JSON", 1, 1024), { ...budget, maxAttempts: 2 }, false],
+    ["OUTPUT_TRUNCATED at the largest budget reachable now", failure("OUTPUT_TRUNCATED", 3, 4096), budget, true],
+    ["OUTPUT_TRUNCATED once `maxTokens` is raised", failure("OUTPUT_TRUNCATED", 3, 4096), { ...budget, maxTokens: 2048 }, false],
+    ["OUTPUT_TRUNCATED at the cap, cap unchanged", failure("OUTPUT_TRUNCATED", 3, 100), { maxAttempts: 3, maxTokens: 100, maxTokensCap: 100 }, true],
+    ["OUTPUT_TRUNCATED at the cap, once the cap is raised", failure("OUTPUT_TRUNCATED", 3, 100), { maxAttempts: 3, maxTokens: 100, maxTokensCap: 400 }, false],
+    ["OUTPUT_TRUNCATED from an earlier version (no budget stored)", failure("OUTPUT_TRUNCATED", 3), { ...budget, maxTokensCap: 99_999 }, true],
+    ["REFUSED, whatever the budget", failure("REFUSED", 1, 1024), { ...budget, maxAttempts: 9 }, true],
+  ])("%s: %s", (_, result, rowBudget, stands) => {
+    expect(stillStands(result, rowBudget)).toBe(stands);
+  });
+});
+
+describe("Journal.resumeInfo", () => {
+  it("counts the rows done under the run's fingerprint, ok and failed, apart from other runs' and untagged ones", async () => {
+    const fingerprint = runFingerprint({ systemPrompt: "s", model: "m" });
+    const first = await Journal.open(file, { resume: false, fingerprint });
+    first.record("a".repeat(32), 0, ok(0));
+    first.record("b".repeat(32), 1, failed("SCHEMA_MISMATCH"));
+    first.record("a".repeat(32), 0, ok(0)); // done again: one row
+    first.close();
+    const other = await Journal.open(file, { resume: true, fingerprint: runFingerprint({ systemPrompt: "s", model: "other" }) });
+    other.record("c".repeat(32), 2, ok(2));
+    other.close();
+    appendFileSync(file, `{"k":"${"d".repeat(32)}","i":3,"ok":true,"data":1,"attempts":1,"usage":{"prompt_tokens":1,"completion_tokens":1},"repaired":false}\n`);
+
+    const resumed = await Journal.open(file, { resume: true, fingerprint });
+    expect(resumed.resumeInfo).toEqual({ journal: file, found: true, rows: 4, reusable: 1, failed: 1, earlierVersion: 1 });
+    expect(resumed.lookup("d".repeat(32))).toMatchObject({ ok: true, data: 1 });
+    expect(resumed.lookup("a".repeat(32))).toEqual(ok(0));
+    resumed.close();
   });
 });
 

@@ -145,16 +145,16 @@ describe("--mode json_object", () => {
 
 describe("a server that refuses a mode", () => {
   it.each([
-    ["json_schema", { param: "response_format", message: "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model." }, /--mode json_object/],
-    ["tools", { param: "tools", message: "This model does not support tools." }, /--mode json_object/],
-    ["json_object", { param: null, message: "'response_format.type' must be 'json_schema' or 'text'" }, /--mode json_schema/],
+    ["json_schema", { param: "response_format", message: "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model." }, /`mode` json_object/],
+    ["tools", { param: "tools", message: "This model does not support tools." }, /`mode` json_object/],
+    ["json_object", { param: null, message: "'response_format.type' must be 'json_schema' or 'text'" }, /`mode` json_schema/],
   ] as const)("stops the run once with MODE_UNSUPPORTED in %s mode, suggesting the mode that works", async (mode, error, advice) => {
     server.handle(() => ({ status: 400, error }));
     const failure = await collect(extract(["a", "b", "c"], options({ mode, concurrency: 1 }))).catch((e: unknown) => e);
 
     expect(failure).toBeInstanceOf(ExtractError);
     expect((failure as ExtractError).code).toBe("MODE_UNSUPPORTED");
-    expect((failure as ExtractError).message).toMatch(new RegExp(`refused --mode ${mode}`));
+    expect((failure as ExtractError).message).toMatch(new RegExp(`refused \`mode\` ${mode}`));
     expect((failure as ExtractError).message).toMatch(advice);
     expect(server.requests).toHaveLength(1);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatProgress, formatSummary, ProgressLine, type ProgressSnapshot } from "../src/progress.js";
+import { formatProgress, formatResume, formatSummary, ProgressLine, type ProgressSnapshot } from "../src/progress.js";
 
 const base: ProgressSnapshot = {
   rowsDone: 1200,
@@ -101,6 +101,24 @@ function fakeStream(columns?: number) {
   const stream = { write: (chunk: string) => (writes.push(chunk), true), columns } as unknown as NodeJS.WritableStream;
   return { stream, writes };
 }
+
+describe("formatResume", () => {
+  const info = { journal: "out.csv.journal", found: true, rows: 300, reusable: 300, failed: 0, earlierVersion: 0 };
+  it.each([
+    ["every row reusable", info, "Resuming from out.csv.journal: 300 of its 300 rows can be reused (done with this schema, prompt and model)."],
+    [
+      "some failed, some from another run, some from an earlier version",
+      { ...info, reusable: 280, failed: 1, earlierVersion: 4 },
+      "Resuming from out.csv.journal: 280 of its 300 rows can be reused (done with this schema, prompt and model). " +
+        "1 failed row is tried again if the failure may pass (a transport error, or attempts or output tokens raised since). " +
+        "15 were done with another schema, prompt, model, mode or temperature and are sent again. " +
+        "4 were written by an earlier version: reused only if no setting changed.",
+    ],
+    ["no journal yet", { ...info, found: false, rows: 0, reusable: 0 }, "Resuming: there is no journal at out.csv.journal yet, so every row is sent."],
+  ])("%s", (_, resumeInfo, line) => {
+    expect(formatResume(resumeInfo)).toBe(line);
+  });
+});
 
 describe("ProgressLine", () => {
   it("writes nothing when disabled", () => {

@@ -95,7 +95,7 @@ describe("pacing at the wire", () => {
     });
     const results = await collect(extract(rows(3), options({ timeout: 1000, maxRetries: 1 })));
     expect(results.map((result) => (result.ok ? "ok" : result.error.code))).toEqual(["ok", "TIMEOUT", "ok"]);
-    expect((results[1] as ExtractResult<unknown> & { ok: false }).error.message).toMatch(/--timeout/);
+    expect((results[1] as ExtractResult<unknown> & { ok: false }).error.message).toMatch(/`timeout`/);
   });
 });
 

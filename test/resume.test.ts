@@ -1,9 +1,12 @@
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { extract, type ExtractOptions } from "../src/index.js";
+import { extract, type ExtractOptions, type ResumeInfo } from "../src/index.js";
+import { rowKey } from "../src/journal.js";
+import { preparePrompt } from "../src/run-context.js";
 import { jsonReply, startChatServer, type ChatServer, rowOf } from "./helpers/chat-server.js";
 
 const schema = z.object({ id: z.string(), upper: z.string() });
@@ -103,6 +106,60 @@ describe("journal and resume", () => {
     server.reset();
     await run(rows(3), { journal, resume: true, maxRetries: 0, maxAttempts: 2 });
     expect(server.requests.map((request) => rowOf(request).id)).toEqual(["1"]);
+  });
+});
+
+describe("resume and budgets", () => {
+  it("reuses every finished row after the budgets changed, and reports what the journal holds first", async () => {
+    await run(rows(10), { journal, maxAttempts: 2, maxTokens: 100 });
+    server.reset();
+    const events: string[] = [];
+    let info: ResumeInfo | undefined;
+    const results = await run(rows(10), {
+      journal,
+      resume: true,
+      maxAttempts: 5,
+      maxTokens: 300,
+      maxTokensCap: 600,
+      timeout: 60_000,
+      maxRetries: 1,
+      onResume: (resumed) => {
+        info = resumed;
+        events.push("resume");
+      },
+      onProgress: () => events.push("progress"),
+    });
+    expect(server.requests).toHaveLength(0);
+    expect(results.every((r) => r.ok && r.reused)).toBe(true);
+    expect(info).toEqual({ journal, found: true, rows: 10, reusable: 10, failed: 0, earlierVersion: 0 });
+    expect(events[0]).toBe("resume");
+  });
+
+  it("tells onResume when there is no journal yet", async () => {
+    let info: ResumeInfo | undefined;
+    await run(rows(1), { journal, resume: true, onResume: (resumed) => (info = resumed) });
+    expect(info).toMatchObject({ found: false, rows: 0 });
+  });
+
+  it("still reads a journal written before budgets left the key, as long as no setting changed", async () => {
+    const settings = { maxAttempts: 2, maxTokens: 100 };
+    await run(rows(5), { journal, ...settings });
+    // Rewrite it as version 0.1.0 wrote it: keyed by the fingerprint with budgets, no tag.
+    const { legacyFingerprint } = await preparePrompt(options(settings));
+    const legacy = readFileSync(journal, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const { k: _k, f: _f, ok, i, ...rest } = JSON.parse(line);
+        return JSON.stringify({ k: rowKey(legacyFingerprint, rows(5)[i]), i, ok, ...rest });
+      });
+    writeFileSync(journal, `${legacy.join("\n")}\n`);
+
+    server.reset();
+    let info: ResumeInfo | undefined;
+    await run(rows(5), { journal, resume: true, ...settings, onResume: (resumed) => (info = resumed) });
+    expect(server.requests).toHaveLength(0);
+    expect(info).toMatchObject({ rows: 5, reusable: 0, earlierVersion: 5 });
   });
 });
 

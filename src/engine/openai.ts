@@ -1,6 +1,7 @@
 import OpenAI, { AzureOpenAI } from "openai";
 import { ExtractError, redactSecrets } from "../errors.js";
 import { Pacer, type PacingStats } from "../pacing.js";
+import { CALL_GUARD, FirstContact, unreachableServer } from "./first-contact.js";
 import { estimateCost, isAzure, PACING_COST, withPacing, type FetchOptions } from "./paced-fetch.js";
 import type { ChatEngine, CompletionReply, CompletionRequest, ExtractMode, ReplyFormat } from "./types.js";
 
@@ -43,11 +44,16 @@ const PLACEHOLDER_KEY = "no-key";
  * Every HTTP attempt, retries included, goes through one {@link Pacer} (see src/pacing.ts and
  * src/engine/paced-fetch.ts), which the SDK calls as its `fetch`.
  *
+ * Until the server has answered once, a connection that cannot be opened (refused, no such host)
+ * is tried once more, then ends the run: `complete()` throws `CONNECTION_FAILED` marked `fatal`
+ * (see src/engine/first-contact.ts). After the first answer, it fails only its row.
+ *
  * @throws ExtractError `MISSING_API_KEY` when neither a key nor a base URL is configured.
  */
 export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
   const pacer = new Pacer({ concurrency: options.concurrency, rpm: options.rpm, tpm: options.tpm });
-  const client = withPacing(options.client ?? createClient(options), pacer);
+  const contact = new FirstContact();
+  const client = withPacing(options.client ?? createClient(options), pacer, contact);
   const { model } = options;
   // OpenAI's own API has replaced max_tokens by max_completion_tokens (reasoning models reject the
   // old name); most self-hosted servers still only read max_tokens.
@@ -64,6 +70,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
       let completion: OpenAI.Chat.Completions.ChatCompletion;
       const replyFormat = request.replyFormat ?? JSON_OBJECT;
       const call = linkedSignal(request.signal);
+      const guard = contact.guard(call.abort);
       try {
         completion = await client.chat.completions.create(
           {
@@ -73,9 +80,14 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
             [tokenLimitField]: request.maxTokens,
             ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
           },
-          { signal: call.signal, fetchOptions: { [PACING_COST]: estimateCost(request.messages, request.maxTokens, replyFormat) } as FetchOptions },
+          {
+            signal: call.signal,
+            fetchOptions: { [PACING_COST]: estimateCost(request.messages, request.maxTokens, replyFormat), [CALL_GUARD]: guard } as FetchOptions,
+          },
         );
       } catch (error) {
+        const unreachable = request.signal?.aborted ? undefined : contact.runEndingCause(error, guard);
+        if (unreachable) throw unreachableServer(client.baseURL, unreachable, error, secrets);
         throw toExtractError(error, { model, baseURL: client.baseURL, maxRetries: client.maxRetries, secrets, mode: replyFormat.mode, azureDeployment });
       } finally {
         call.release();
@@ -120,18 +132,21 @@ function modeFields(format: ReplyFormat): Partial<OpenAI.Chat.Completions.ChatCo
 }
 
 /**
- * A signal of its own for one call, aborted with the run's signal. The SDK adds an abort
- * listener to the signal it is given and never removes it; handed the run's signal, a long run
- * piles up one listener per call (memory grows, and every add scans the list: quadratic time).
+ * A signal of its own for one call, aborted with the run's signal, or by `abort` (to stop the
+ * SDK's retries). The SDK adds an abort listener to the signal it is given and never removes it;
+ * handed the run's signal, a long run piles up one listener per call (memory grows, and every
+ * add scans the list: quadratic time).
  */
-function linkedSignal(parent: AbortSignal | undefined): { signal?: AbortSignal; release: () => void } {
-  if (!parent) return { release: () => undefined };
+function linkedSignal(parent: AbortSignal | undefined): { signal: AbortSignal; abort: (reason: Error) => void; release: () => void } {
   const controller = new AbortController();
-  const abort = () => controller.abort(parent.reason);
-  if (parent.aborted) abort();
-  else parent.addEventListener("abort", abort, { once: true });
-  return { signal: controller.signal, release: () => parent.removeEventListener("abort", abort) };
+  const abort = (reason: Error) => controller.abort(reason);
+  if (!parent) return { signal: controller.signal, abort, release: () => undefined };
+  const follow = () => controller.abort(parent.reason);
+  if (parent.aborted) follow();
+  else parent.addEventListener("abort", follow, { once: true });
+  return { signal: controller.signal, abort, release: () => parent.removeEventListener("abort", follow) };
 }
+
 
 /**
  * Azure OpenAI's API version when neither OPENAI_API_VERSION nor AZURE_OPENAI_API_VERSION is set:
@@ -155,7 +170,7 @@ function createClient(options: OpenAIEngineOptions): OpenAI {
     if (!baseURL) {
       throw new ExtractError(
         "MISSING_API_KEY",
-        "No API key: set OPENAI_API_KEY (or pass apiKey / --api-key), or point OPENAI_BASE_URL / --base-url at a server that needs none. " +
+        "No API key: set OPENAI_API_KEY (or `apiKey`), or point OPENAI_BASE_URL (or `baseURL`) at a server that needs none. " +
           "For Azure OpenAI, set AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY.",
       );
     }
@@ -176,7 +191,7 @@ function createAzureClient(options: OpenAIEngineOptions, endpoint: string): Open
   if (!apiKey) {
     throw new ExtractError(
       "MISSING_API_KEY",
-      "AZURE_OPENAI_ENDPOINT is set, so requests go to Azure OpenAI, but there is no key: set AZURE_OPENAI_API_KEY (or pass apiKey / --api-key). " +
+      "AZURE_OPENAI_ENDPOINT is set, so requests go to Azure OpenAI, but there is no key: set AZURE_OPENAI_API_KEY (or `apiKey`). " +
         "For Microsoft Entra ID, pass an AzureOpenAI client with azureADTokenProvider as the `client` option.",
     );
   }
@@ -221,11 +236,11 @@ const MODE_FIELDS: Record<ExtractMode, readonly string[]> = {
 /** What to try when a server refuses a mode. */
 const MODE_ADVICE: Record<ExtractMode, string> = {
   json_object:
-    "Use --mode json_schema (some servers, such as LM Studio, accept only that), or --mode tools for servers without response_format.",
+    "Use `mode` json_schema (some servers, such as LM Studio, accept only that), or `mode` tools for servers without response_format.",
   json_schema:
-    "Use --mode json_object, the most widely supported, or --mode tools for servers without response_format. " +
+    "Use `mode` json_object, the most widely supported, or `mode` tools for servers without response_format. " +
     "If the message is about the schema itself, simplify the field it names.",
-  tools: "Use --mode json_object, the most widely supported (or --mode json_schema).",
+  tools: "Use `mode` json_object, the most widely supported (or `mode` json_schema).",
 };
 
 /**
@@ -252,38 +267,38 @@ export function toExtractError(error: unknown, context: ErrorContext): ExtractEr
 
   if (error instanceof OpenAI.APIUserAbortError) return make("ABORTED", "The request was aborted.");
   if (error instanceof OpenAI.APIConnectionTimeoutError) {
-    return make("TIMEOUT", `No answer from ${baseURL} within the timeout, after ${retries}. Raise --timeout or lower --concurrency.`);
+    return make("TIMEOUT", `No answer from ${baseURL} within the timeout, after ${retries}. Raise \`timeout\` or lower \`concurrency\`.`);
   }
   if (error instanceof OpenAI.APIConnectionError) {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-    return make("CONNECTION_FAILED", `Could not reach ${baseURL}${cause} (after ${retries}). Check --base-url and that the server is up.`);
+    return make("CONNECTION_FAILED", `Could not reach ${baseURL}${cause} (after ${retries}). Check \`baseURL\` and that the server is up.`);
   }
   if (error instanceof OpenAI.AuthenticationError || error instanceof OpenAI.PermissionDeniedError) {
-    const key = context.azureDeployment !== undefined ? "AZURE_OPENAI_API_KEY / --api-key and AZURE_OPENAI_ENDPOINT" : "OPENAI_API_KEY / --api-key";
+    const key = context.azureDeployment !== undefined ? "AZURE_OPENAI_API_KEY / `apiKey` and AZURE_OPENAI_ENDPOINT" : "OPENAI_API_KEY / `apiKey`";
     return make("AUTH_FAILED", `${baseURL} refused the credentials (${serverSays}). Check ${key}.`);
   }
   if (error instanceof OpenAI.NotFoundError) {
     if (context.azureDeployment !== undefined) {
       return make(
         "MODEL_NOT_FOUND",
-        `No deployment "${context.azureDeployment}" at ${baseURL} (${serverSays}). Set AZURE_OPENAI_DEPLOYMENT (or --model, without it) to the deployment's name.`,
+        `No deployment "${context.azureDeployment}" at ${baseURL} (${serverSays}). Set AZURE_OPENAI_DEPLOYMENT (or \`model\`, without it) to the deployment's name.`,
       );
     }
-    return make("MODEL_NOT_FOUND", `Model "${model}" was not found at ${baseURL} (${serverSays}). Check --model / EXTRACT_MODEL.`);
+    return make("MODEL_NOT_FOUND", `Model "${model}" was not found at ${baseURL} (${serverSays}). Check \`model\` / EXTRACT_MODEL.`);
   }
   if (error instanceof OpenAI.RateLimitError && error.code === "insufficient_quota") {
     // A 429 that waiting does not cure: the account is out of credit.
     return make("QUOTA_EXCEEDED", `${baseURL} says the account's quota is used up (${serverSays}). Check the plan and billing details.`);
   }
   if (error instanceof OpenAI.RateLimitError) {
-    return make("RATE_LIMITED", `Still rate limited after ${retries} (${serverSays}). Set --rpm / --tpm below the account's limits, or wait for the quota to reset.`);
+    return make("RATE_LIMITED", `Still rate limited after ${retries} (${serverSays}). Set \`rpm\` / \`tpm\` below the account's limits, or wait for the quota to reset.`);
   }
   if (error instanceof OpenAI.BadRequestError && error.code === "context_length_exceeded") {
-    return make("INPUT_TOO_LARGE", `The row does not fit the model's context window (${serverSays}). Send fewer --columns.`);
+    return make("INPUT_TOO_LARGE", `The row does not fit the model's context window (${serverSays}). Send fewer \`columns\`.`);
   }
   const mode = context.mode ?? "json_object";
   if (error instanceof OpenAI.APIError && refusesMode(error, mode)) {
-    return make("MODE_UNSUPPORTED", `${baseURL} refused --mode ${mode} (${serverSays}). ${MODE_ADVICE[mode]}`);
+    return make("MODE_UNSUPPORTED", `${baseURL} refused \`mode\` ${mode} (${serverSays}). ${MODE_ADVICE[mode]}`);
   }
   if (error instanceof OpenAI.APIError) {
     return make("MODEL_ERROR", `${baseURL} answered with an error (${serverSays}).`);

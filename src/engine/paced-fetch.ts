@@ -1,6 +1,7 @@
 import OpenAI, { type AzureOpenAI } from "openai";
 import type { Pacer } from "../pacing.js";
 import type { ChatMessage } from "../prompt.js";
+import { CALL_GUARD, type CallGuard, type FirstContact } from "./first-contact.js";
 import type { ReplyFormat } from "./types.js";
 
 // The glue between the openai SDK and the run's Pacer: the SDK calls `fetch` for every HTTP
@@ -41,15 +42,19 @@ function schemaCharacters(schema: object): number {
  */
 const UNTIMED = 2_147_483_647;
 
-/** A copy of `client` whose every HTTP attempt is paced, and timed by `fetchWithin` with the client's timeout. */
-export function withPacing(client: OpenAI, pacer: Pacer): OpenAI {
+/**
+ * A copy of `client` whose every HTTP attempt is paced, timed by `fetchWithin` with the client's
+ * timeout, and watched by `contact` (answers, and connections that cannot be opened before any).
+ */
+export function withPacing(client: OpenAI, pacer: Pacer, contact: FirstContact): OpenAI {
   const timeout = client.timeout;
   // `fetch` is private in the SDK's types; a client given by the user may carry its own.
   const baseFetch: Fetch = (client as unknown as { fetch?: Fetch }).fetch ?? globalThis.fetch;
   const paced: Fetch = (url, init) => {
     const cost = (init as Record<symbol, unknown> | undefined)?.[PACING_COST];
+    const guard = (init as Record<symbol, unknown> | undefined)?.[CALL_GUARD] as CallGuard | undefined;
     const signal = init?.signal ?? undefined;
-    return pacer.run(typeof cost === "number" ? cost : 0, signal, () => fetchWithin(baseFetch, url, init, timeout));
+    return contact.track(guard, () => pacer.run(typeof cost === "number" ? cost : 0, signal, () => fetchWithin(baseFetch, url, init, timeout)));
   };
   // `withOptions` builds a new client from the old one's options, which for AzureOpenAI leave out
   // the API version and deployment: without them it would read OPENAI_API_VERSION or throw.
