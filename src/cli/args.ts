@@ -28,7 +28,9 @@ the input columns, one column per schema field, and _error (empty when the row s
       --instructions <text|@file>  extra instructions for the model
       --resume              reuse rows an earlier run of the same job finished (needs -o)
       --dry-run             print the first row's messages and a token/cost estimate; no calls
-      --skip-bad-rows       record rows with a wrong field count as failed instead of stopping
+      --strict              stop at the first malformed CSV row (exit 2) instead of writing
+                            it as a failed row and reading on
+      --skip-bad-rows       deprecated, does nothing: malformed rows are failed rows by default
       --no-formula-guard    write cells starting with = + - @ as they are (CSV output)
       --base-url <url>      any Chat Completions server (default: $OPENAI_BASE_URL, else OpenAI)
       --api-key <key>       default: $OPENAI_API_KEY (not needed with --base-url)
@@ -107,6 +109,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
         instructions: { type: "string" },
         resume: { type: "boolean" },
         "dry-run": { type: "boolean" },
+        strict: { type: "boolean" },
         "skip-bad-rows": { type: "boolean" },
         "formula-guard": { type: "boolean", default: true },
         "base-url": { type: "string" },
@@ -161,6 +164,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   options.columns = values.columns?.split(",").map((column) => column.trim()).filter(Boolean);
   options.instructions = instructions(values.instructions);
   options.resume = values.resume;
+  options.strict = values.strict;
   options.skipBadRows = values["skip-bad-rows"];
   options.formulaGuard = values["formula-guard"];
   options.delimiter = values.delimiter;
