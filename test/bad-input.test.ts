@@ -133,7 +133,7 @@ describe("a malformed CSV by default: the bad row fails alone, every other row i
     const out = path.join(dir, "out.csv");
     const run = await runCli(args(input, out, "--skip-bad-rows"), { env });
     expect(run.code).toBe(1);
-    expect(readCsv(out).map((row) => [row.id, row._error.slice(0, 22)])).toEqual([
+    expect(readCsv(out).map((row) => [row.id, row._error?.slice(0, 22)])).toEqual([
       ["0", ""],
       ["1", "CSV_MALFORMED: line 3:"],
       ["2", ""],
