@@ -21,9 +21,13 @@ export interface ExtractCsvOptions<S extends SchemaInput = SchemaInput> extends 
   /** Output format. @default from the `out` file's extension, else "csv" */
   format?: OutputFormat;
   /**
-   * Record rows with the wrong number of fields as failed rows (`CSV_MALFORMED`) instead of
-   * stopping at the first one. @default false
+   * Stop at the first malformed CSV row (wrong number of fields, a quote never closed, text after
+   * a closing quote) with a `CSV_MALFORMED` error, once the rows before it are done and written.
+   * By default such a row is written as a failed row (`_error` starting `CSV_MALFORMED: line <n>:`)
+   * and every other row is processed. @default false
    */
+  strict?: boolean;
+  /** @deprecated Malformed rows are recorded as failed rows by default now (see `strict`); this does nothing. */
   skipBadRows?: boolean;
   /** Guard CSV cells that start with `=`, `+`, `-`, `@` against spreadsheet formula injection. @default true */
   formulaGuard?: boolean;
@@ -66,7 +70,8 @@ export interface CsvRunSummary extends RunTotals {
  * Extracts every row of a CSV file (or stdin, `"-"`, or a stream) into a CSV or JSONL output:
  * the CLI's job as a function, with the same option names. Streams end to end with flat memory;
  * the output has every input row exactly once, in input order (failed rows with `_error`),
- * unless the run is stopped or a fatal error (bad credentials, malformed CSV) ends it, in which
+ * malformed CSV rows included (unless `strict`), unless the run is stopped or a fatal error (bad
+ * credentials, invalid UTF-8, a malformed row with `strict`) ends it, in which
  * case the journal lets `resume: true` finish it without redoing finished rows.
  *
  * Configuration problems (schema, options, API key, unreadable input, unknown `columns`,
@@ -90,7 +95,7 @@ export async function extractCsv<S extends SchemaInput>(input: string | NodeJS.R
 async function writeRun(context: RunContext, input: string | NodeJS.ReadableStream, options: ExtractCsvOptions, started: number): Promise<CsvRunSummary> {
   const outPath = typeof options.out === "string" ? options.out : undefined;
   const format = checkOutput(input, outPath, options);
-  const csv = await openCsv(input, { skipBadRows: options.skipBadRows, delimiter: options.delimiter });
+  const csv = await openCsv(input, { strict: options.strict, delimiter: options.delimiter });
   let columns: readonly string[];
   let destination: Writable;
   try {
@@ -184,7 +189,7 @@ export async function estimateCsv<S extends SchemaInput>(
   options: Pick<ExtractCsvOptions<S>, "schema" | "schemasDir" | "instructions" | "model" | "columns" | "maxTokens" | "delimiter" | "mode">,
 ): Promise<CsvEstimate> {
   const context = await preparePrompt(options);
-  const csv = await openCsv(input, { skipBadRows: true, delimiter: options.delimiter });
+  const csv = await openCsv(input, { delimiter: options.delimiter });
   const columns = selectColumns(csv, context.settings.columns);
   let firstMessages: ChatMessage[] | undefined;
   async function* records(): AsyncGenerator<InputRecord> {

@@ -48,9 +48,9 @@ const args = (input: string, out: string, ...more: string[]) => [input, "--schem
  * and the error's file and line. Nothing at or after the bad line is sent. A --resume after
  * fixing the file sends only the rows that were not there before.
  */
-async function expectStopsAtBadRow(input: string, good: number, error: RegExp, fixAndResume: boolean): Promise<void> {
+async function expectStopsAtBadRow(input: string, good: number, error: RegExp, fixAndResume: boolean, ...flags: string[]): Promise<void> {
   const out = path.join(dir, "out.csv");
-  const run = await runCli(args(input, out), { env });
+  const run = await runCli(args(input, out, ...flags), { env });
   expect(run.stderr).toMatch(error);
   expect(run.code).toBe(2);
 
@@ -70,22 +70,91 @@ async function expectStopsAtBadRow(input: string, good: number, error: RegExp, f
   expect(readCsv(out).map((row) => row.id)).toEqual(Array.from({ length: good + 2 }, (_, i) => String(i)));
 }
 
-describe("a malformed CSV", () => {
+describe("a malformed CSV with --strict", () => {
   it("with an unterminated quote names the file and the line where the quote opened; nothing at or after it is sent", async () => {
     const good = 40;
     const input = writeInput("in.csv", `id,text\n${lines(good)}\n${good},"never closed\n${good + 1},after\n`);
     // Line 1 is the header, so the row with the open quote is on line good + 2.
-    await expectStopsAtBadRow(input, good, new RegExp(`CSV_MALFORMED: ${escape(input)} line ${good + 2}: a quote opened in the row starting here is never closed`), true);
+    await expectStopsAtBadRow(input, good, new RegExp(`CSV_MALFORMED: ${escape(input)} line ${good + 2}: a quote opened in the row starting here is never closed`), true, "--strict");
+  });
+
+  it("with a ragged row stops there with exit 2, after writing the rows before it", async () => {
+    const good = 40;
+    const input = writeInput("in.csv", `id,text\n${lines(good)}\n${good},a,b\n${good + 1},after\n`);
+    // The CLI renders the option `strict` as --strict once option names are rendered as flags (helper "messages").
+    await expectStopsAtBadRow(input, good, new RegExp(`CSV_MALFORMED: ${escape(input)} line ${good + 2}: 3 fields, but the header has 2\\. .*leave out (--strict|\`strict\`)`), true, "--strict");
   });
 
   it("with an unterminated quote near the start stops before anything is written", async () => {
     const input = writeInput("in.csv", 'id,text\n0,"never closed\n1,b\n2,c\n');
     const out = path.join(dir, "out.csv");
-    const run = await runCli(args(input, out), { env });
+    const run = await runCli(args(input, out, "--strict"), { env });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(new RegExp(`CSV_MALFORMED: ${escape(input)} line 2: `));
     expect(server.requests).toHaveLength(0);
     expect(readFileSync(out, "utf8")).toBe("id,text,name,age,_error\n");
+  });
+});
+
+describe("a malformed CSV by default: the bad row fails alone, every other row is processed, exit 1", () => {
+  const good = 40;
+  const ids = (rows: { id?: string }[]) => rows.map((row) => row.id);
+  const sentIds = () => server.requests.map((request) => Number(rowOf(request).id)).sort((a, b) => a - b);
+
+  it("a ragged row in the middle, CSV output", async () => {
+    const input = writeInput("in.csv", `id,text\n${lines(good)}\n${good},a,b\n${lines(good + 10).split("\n").slice(good + 1).join("\n")}\n`);
+    const out = path.join(dir, "out.csv");
+    const run = await runCli(args(input, out), { env });
+    expect(run.code).toBe(1);
+    const rows = readCsv(out);
+    expect(ids(rows)).toEqual(Array.from({ length: good + 10 }, (_, i) => String(i)));
+    const bad = rows[good]!;
+    expect(bad._error).toMatch(new RegExp(`^CSV_MALFORMED: line ${good + 2}: 3 fields, but the header has 2 \\(in ${escape(input)}\\)\\. Fix the row`));
+    expect(bad.text).toBe("a"); // the fields there were, on the first columns
+    expect(rows.filter((row) => row._error !== "")).toEqual([bad]);
+    // Every other row was sent once; the bad one never.
+    expect(sentIds()).toEqual(Array.from({ length: good + 10 }, (_, i) => i).filter((i) => i !== good));
+  });
+
+  it("a ragged row in the middle, JSONL output", async () => {
+    const input = writeInput("in.csv", `id,text\n${lines(good)}\n${good}\n${good + 1},after\n`);
+    const out = path.join(dir, "out.jsonl");
+    const run = await runCli(args(input, out), { env });
+    expect(run.code).toBe(1);
+    const rows = readFileSync(out, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    expect(rows.map((row) => row.index)).toEqual(Array.from({ length: good + 2 }, (_, i) => i));
+    expect(rows[good]).toMatchObject({ input: { id: String(good) }, data: null, error: { code: "CSV_MALFORMED" }, attempts: 0 });
+    expect(rows[good].error.message).toMatch(new RegExp(`^line ${good + 2}: 1 field, but the header has 2`));
+    expect(rows[good + 1]).toMatchObject({ input: { id: String(good + 1), text: "after" }, error: null });
+  });
+
+  it("the deprecated --skip-bad-rows is still accepted and changes nothing", async () => {
+    const input = writeInput("in.csv", `id,text\n0,a\n1\n2,c\n`);
+    const out = path.join(dir, "out.csv");
+    const run = await runCli(args(input, out, "--skip-bad-rows"), { env });
+    expect(run.code).toBe(1);
+    expect(readCsv(out).map((row) => [row.id, row._error?.slice(0, 22)])).toEqual([
+      ["0", ""],
+      ["1", "CSV_MALFORMED: line 3:"],
+      ["2", ""],
+    ]);
+  });
+
+  it("an unterminated quote: its row fails, saying how many lines it swallowed, and those lines are read again as rows", async () => {
+    const input = writeInput("in.csv", `id,text\n${lines(good)}\n${good},"never closed\n${good + 1},after\n${good + 2},last\n`);
+    const out = path.join(dir, "out.csv");
+    const run = await runCli(args(input, out), { env });
+    expect(run.code).toBe(1);
+    const rows = readCsv(out);
+    expect(ids(rows)).toEqual([...Array.from({ length: good }, (_, i) => String(i)), `${good},"never closed`, String(good + 1), String(good + 2)]);
+    expect(rows[good]!._error).toMatch(
+      new RegExp(`^CSV_MALFORMED: line ${good + 2}: an opening quote in this row is never closed; it swallowed the 2 lines to the end of the file, which were read again as rows`),
+    );
+    expect(rows.slice(good + 1)).toMatchObject([
+      { text: "after", name: "after", _error: "" },
+      { text: "last", name: "last", _error: "" },
+    ]);
+    expect(sentIds()).toEqual([...Array.from({ length: good }, (_, i) => i), good + 1, good + 2]);
   });
 });
 

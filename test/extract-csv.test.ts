@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -51,5 +51,31 @@ describe("extractCsv()", () => {
     expect(estimate.firstMessages?.[1]).toEqual({ role: "user", content: '{"text":"row 0"}' });
     expect(estimate.estimate.cost?.low).toBeGreaterThan(0);
     expect(server.requests).toHaveLength(0);
+  });
+
+  describe("a ragged row in the middle", () => {
+    const ragged = `id,text\n${Array.from({ length: 30 }, (_, i) => (i === 15 ? "15" : `${i},row ${i}`)).join("\n")}\n`;
+
+    it("fails only that row by default: every other row is extracted and written, in order", async () => {
+      writeFileSync(input, ragged);
+      const out = `${input}.out.jsonl`;
+      const summary = await extractCsv(input, { schema, baseURL: server.url, model: "m", out, concurrency: 4 });
+      expect(summary).toMatchObject({ rowsDone: 30, rowsOk: 29, rowsFailed: 1, modelCalls: 29, interrupted: false });
+      const rows = readFileSync(out, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+      expect(rows.map((row) => row.index)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+      expect(rows[15]).toMatchObject({ input: { id: "15" }, data: null, error: { code: "CSV_MALFORMED" } });
+      expect(rows[15].error.message).toMatch(/^line 17: 1 field, but the header has 2 \(in .*in\.csv\)\. /);
+      expect(rows[16]).toMatchObject({ data: { upper: "ROW 16" }, error: null });
+    });
+
+    it("with `strict: true`, throws CSV_MALFORMED there after writing the rows before it", async () => {
+      writeFileSync(input, ragged);
+      const out = `${input}.out.csv`;
+      const error = await extractCsv(input, { schema, baseURL: server.url, model: "m", out, concurrency: 4, strict: true }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: "CSV_MALFORMED", file: input, line: 17 });
+      expect((error as Error).message).toContain("leave out `strict`");
+      const written = readFileSync(out, "utf8").trim().split("\n").slice(1);
+      expect(written.map((line) => line.split(",")[0])).toEqual(Array.from({ length: 15 }, (_, i) => String(i)));
+    });
   });
 });

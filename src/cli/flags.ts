@@ -71,7 +71,13 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "instructions", type: "string", option: "instructions", parse: instructions, value: "<text|@file>", help: "extra instructions for the model" },
   { name: "resume", type: "boolean", option: "resume", help: "reuse rows an earlier run of the same job finished (needs -o)" },
   { name: "dry-run", type: "boolean", help: "print the first row's messages and a token/cost estimate; no calls" },
-  { name: "skip-bad-rows", type: "boolean", option: "skipBadRows", help: "record rows with a wrong field count as failed instead of stopping" },
+  {
+    name: "strict",
+    type: "boolean",
+    option: "strict",
+    help: "stop at the first malformed CSV row (exit 2) instead of writing\nit as a failed row and reading on",
+  },
+  { name: "skip-bad-rows", type: "boolean", option: "skipBadRows", help: "deprecated, does nothing: malformed rows are failed rows by default" },
   { name: "formula-guard", type: "boolean", option: "formulaGuard", negated: true, help: "write cells starting with = + - @ as they are (CSV output)" },
   { name: "base-url", type: "string", option: "baseURL", value: "<url>", help: "any Chat Completions server (default: $OPENAI_BASE_URL, else OpenAI)" },
   {

@@ -4,7 +4,7 @@ import { pipeline } from "node:stream";
 import { CsvError, Parser, type Options } from "csv-parse";
 import { ExtractError } from "../errors.js";
 import { createDecoder } from "./decode.js";
-import { HEADER, MAX_ROW_BYTES, RowBuilder, type CsvRow, type HeaderRename, type Parsed } from "./rows.js";
+import { countLineBreaks, HEADER, MAX_ROW_BYTES, RowBuilder, type CsvRow, type HeaderRename, type Parsed } from "./rows.js";
 
 export type { CsvRow, HeaderRename };
 
@@ -21,9 +21,10 @@ export interface CsvInput {
    */
   renamed: HeaderRename[];
   /**
-   * The data rows, read lazily with backpressure (single use). Throws ExtractError
-   * (CSV_MALFORMED / INVALID_ENCODING / INPUT_UNREADABLE) at the bad spot unless `skipBadRows`
-   * applies. Reading to the end, an error, or breaking out of the loop closes the input; to
+   * The data rows, read lazily with backpressure (single use). A malformed row (wrong number of
+   * fields, a quote never closed) is a row with `error`, unless `strict`; other bad spots
+   * (INVALID_ENCODING, INPUT_UNREADABLE, a misplaced quote) throw ExtractError there.
+   * Reading to the end, an error, or breaking out of the loop closes the input; to
    * abandon it unread, call `rows[Symbol.asyncIterator]().return()`.
    */
   rows: AsyncIterable<CsvRow>;
@@ -33,7 +34,12 @@ export interface CsvInput {
 
 /** Options of {@link openCsv}. */
 export interface OpenCsvOptions {
-  /** Record ragged rows (wrong number of fields) as rows with `error` instead of throwing. @default false */
+  /**
+   * Throw CSV_MALFORMED at the first malformed row (wrong number of fields, a quote never
+   * closed) instead of yielding it as a row with `error` and reading on. @default false
+   */
+  strict?: boolean;
+  /** @deprecated Malformed rows are recorded as failed rows by default now; this does nothing. */
   skipBadRows?: boolean;
   /** Field delimiter. @default "," */
   delimiter?: string;
@@ -76,22 +82,90 @@ async function openSource(source: string | NodeJS.ReadableStream): Promise<Sourc
 }
 
 /**
+ * The parts of csv-parse's Parser that its types leave out: its synchronous core (`api.parse`,
+ * which returns an error instead of emitting it) and that core's state and counters.
+ */
+interface ParserCore {
+  api: { parse(input: Buffer | undefined, end: boolean, push: (record: string[]) => void, close: () => void): Error | undefined };
+  state: object;
+  info: Parser["info"];
+}
+
+/**
  * csv-parse's Parser, handing each record to a RowBuilder the moment it is parsed. Overriding
  * `push` lets the builder read the parser's live `info` counters; csv-parse's `on_record` and
  * `info` options copy all of them into a new object per record, which nearly doubles parse time.
+ *
+ * Unless strict, a record csv-parse cannot parse (a quote never closed, text after a closing
+ * quote...) fails alone: its first line becomes a failed row and the text after that line is
+ * parsed again by a new csv-parse core. For that, the input since the start of the current
+ * record is held (a chunk or two; csv-parse holds as much of a long record itself).
  */
 class RowParser extends Parser {
+  /** Input chunks from the one holding the start of the current record on. */
+  private held: Buffer[] = [];
+  /** Offset of `held[0]` in the input. */
+  private heldStart = 0;
+  /** Offset in the input where the current core's byte count starts. */
+  private base = 0;
+  /** Offset in the input where the current record starts. */
+  private recordStart = 0;
+
   constructor(
     private readonly builder: RowBuilder,
-    options: Options,
+    private readonly parseOptions: Options,
   ) {
-    super(options);
+    super(parseOptions);
   }
 
   override push(record: string[] | null): boolean {
     if (record === null) return super.push(null);
-    const item = this.builder.accept(record, this.info.empty_lines, this.info.lines, this.info.bytes);
+    const end = this.base + this.info.bytes;
+    this.recordStart = end;
+    const item = this.builder.accept(record, this.info.empty_lines, this.info.lines, end);
     return item === null || super.push(item);
+  }
+
+  override _transform(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (!this.builder.strict) {
+      while (this.held.length > 0 && this.heldStart + this.held[0]!.length <= this.recordStart) this.heldStart += this.held.shift()!.length;
+      if (this.held.length === 0) this.heldStart = this.recordStart;
+      this.held.push(chunk);
+    }
+    super._transform(chunk, encoding, (error) => callback(this.recover(error, false)));
+  }
+
+  override _flush(callback: (error?: Error | null) => void): void {
+    super._flush((error) => callback(this.recover(error, true)));
+  }
+
+  /** Turns a parse error into a failed row and parses on after its first line; returns the error that remains, if any. */
+  private recover(error: Error | null | undefined, atEnd: boolean): Error | null | undefined {
+    for (;;) {
+      if (!(error instanceof CsvError) || this.builder.strict || !this.builder.hasHeader) return error;
+      const text = Buffer.concat(this.held).subarray(this.recordStart - this.heldStart).toString("utf8");
+      // Lines left empty before the record are skipped by csv-parse, but still count.
+      const blank = /^(?:\r\n|\n|\r)*/.exec(text)![0];
+      const firstBreak = /\r\n|\n|\r/.exec(text.slice(blank.length));
+      const lineEnd = firstBreak ? blank.length + firstBreak.index : text.length;
+      const restAt = firstBreak ? lineEnd + firstBreak[0].length : text.length;
+      const rest = Buffer.from(text.slice(restAt));
+      const blankLines = countLineBreaks(blank);
+      const linesAfter = atEnd ? countLineBreaks(text.slice(restAt)) + (/[^\r\n]$/.test(text) && firstBreak ? 1 : 0) : undefined;
+      // What the failed record holds so far: it tells on which of its lines csv-parse gave up.
+      const { record, field } = (this as unknown as ParserCore).state as { record: string[]; field: { toString(encoding: string): string } };
+      const errorLine = countLineBreaks(record.join("")) + countLineBreaks(field.toString("utf8"));
+      const end = this.recordStart + Buffer.byteLength(text.slice(0, restAt));
+      super.push(this.builder.unparsable(error, blankLines, text.slice(blank.length, lineEnd), linesAfter, errorLine, end));
+
+      const core = new Parser(this.parseOptions) as unknown as ParserCore;
+      Object.assign(this, { api: core.api, state: core.state, info: core.info });
+      this.base = end;
+      this.recordStart = this.heldStart = this.base;
+      this.held = [rest];
+      error = (this as unknown as ParserCore).api.parse(rest, atEnd, (record) => this.push(record), () => {});
+      if (error === undefined) return undefined;
+    }
   }
 }
 
@@ -104,11 +178,11 @@ function checkDelimiter(delimiter: unknown): string {
 }
 
 /**
- * Pulls what the parser produced, one item at a time, throwing for a ragged row unless
- * `skipBadRows`. Unlike the stream's own async iterator, it hands out the items already parsed
+ * Pulls what the parser produced, one item at a time, throwing for a malformed row if
+ * `strict`. Unlike the stream's own async iterator, it hands out the items already parsed
  * before a failure, then throws the failure as an ExtractError, so it surfaces at the bad spot.
  */
-async function* readParsed(parser: Parser, builder: RowBuilder, name: string, skipBadRows: boolean): AsyncGenerator<Parsed> {
+async function* readParsed(parser: Parser, builder: RowBuilder, name: string): AsyncGenerator<Parsed> {
   let failure: unknown;
   let finished = false;
   let wake: (() => void) | undefined;
@@ -132,7 +206,7 @@ async function* readParsed(parser: Parser, builder: RowBuilder, name: string, sk
     for (;;) {
       const item = parser.read() as Parsed | null;
       if (item !== null) {
-        if (item !== HEADER && item.error !== undefined && !skipBadRows) throw item.error;
+        if (item !== HEADER && item.error !== undefined && builder.strict) throw item.error;
         yield item;
         continue;
       }
@@ -151,21 +225,23 @@ async function* readParsed(parser: Parser, builder: RowBuilder, name: string, sk
 /**
  * Opens CSV input and reads its header eagerly, so columns are known before any model call.
  * The file is streamed (never read whole); rows come lazily through `rows`. Blank lines, and
- * lines holding only spaces or tabs, are skipped; line numbers still count them.
+ * lines holding only spaces or tabs, are skipped; line numbers still count them. A row with the
+ * wrong number of fields, or whose quote is never closed, comes with `error` (its parsed fields
+ * on the first columns; after an unclosed quote, the lines that follow are read again as rows),
+ * unless `strict` makes it throw.
  *
  * @param source A file path, "-" for stdin, or a readable byte stream.
  * @throws ExtractError `INPUT_UNREADABLE` (missing file, a directory, no permission),
  *   `INVALID_OPTION` (bad delimiter), or `CSV_MALFORMED` / `INVALID_ENCODING` in the header.
  * @example
- * const input = await openCsv("tickets.csv", { skipBadRows: true });
+ * const input = await openCsv("tickets.csv");
  * console.log(input.columns);
  * for await (const row of input.rows) console.log(row.line, row.error?.message ?? row.record);
  */
 export async function openCsv(source: string | NodeJS.ReadableStream, options: OpenCsvOptions = {}): Promise<CsvInput> {
   const delimiter = checkDelimiter(options.delimiter ?? ",");
-  const skipBadRows = options.skipBadRows ?? false;
   const { name, stream, totalBytes } = await openSource(source);
-  const builder = new RowBuilder(name, skipBadRows);
+  const builder = new RowBuilder(name, options.strict ?? false);
   const decoder = createDecoder(name);
   const parser = new RowParser(builder, {
     delimiter,
@@ -178,7 +254,7 @@ export async function openCsv(source: string | NodeJS.ReadableStream, options: O
   });
   // Errors reach the parser through pipeline(), which destroys every stage; readParsed reports them.
   pipeline(stream, decoder, parser, () => {});
-  const parsed = readParsed(parser, builder, name, skipBadRows);
+  const parsed = readParsed(parser, builder, name);
   // The header is always the first item (none for an empty file); only rows follow it.
   await parsed.next();
   return {

@@ -18,7 +18,10 @@ export interface CsvRow {
    * progress can follow the rows done rather than the read-ahead.
    */
   end: number;
-  /** Set only for a malformed row when `skipBadRows` is on: an ExtractError with code CSV_MALFORMED (file, line, message saying what). */
+  /**
+   * Set only for a malformed row (unless `strict`, which throws it instead): an ExtractError with
+   * code CSV_MALFORMED (file, line, message saying what), whose message starts with `line <n>:`.
+   */
   error?: ExtractError;
 }
 
@@ -66,6 +69,15 @@ function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
+const LINE_BREAKS = /\r\n|\n|\r/g;
+
+/** Line breaks in `text` (CRLF, LF or CR each count once), as a parser of record delimiters sees them. */
+export function countLineBreaks(text: string): number {
+  return text.match(LINE_BREAKS)?.length ?? 0;
+}
+
+const FIX_QUOTES = 'Add the missing closing quote, or double each quote that is part of the text ("")';
+
 /**
  * Turns parsed records into rows. It runs inside the parser (`RowParser` in read.ts), in file
  * order, so its line count is exact at the moment a parse error is raised, however far the
@@ -84,8 +96,17 @@ export class RowBuilder {
 
   constructor(
     private readonly name: string,
-    private readonly skipBadRows: boolean,
+    /** Throw at the first malformed row (CSV_MALFORMED) instead of recording it as a failed row. */
+    readonly strict: boolean,
   ) {}
+
+  /** Continues the line count at `line` for records from a new parser, whose counts start at 0. */
+  private restartAt(line: number): void {
+    this.nextLine = line;
+    this.emptyLinesSeen = 0;
+    // The new parser's line 1 is `line`.
+    this.lineSurplus = 1 - line;
+  }
 
   /** Handles one record; `emptyLines`, `parserLines` and `parserBytes` are csv-parse's running counts. */
   accept(fields: string[], emptyLines: number, parserLines: number, parserBytes: number): Parsed | null {
@@ -106,15 +127,66 @@ export class RowBuilder {
     }
     const row: CsvRow = { index: this.index++, line, end: parserBytes, record: this.toRecord(fields) };
     if (fields.length !== this.columns.length) {
-      const hint = this.skipBadRows ? "" : ", or pass --skip-bad-rows to record such rows as failed";
-      row.error = new ExtractError(
-        "CSV_MALFORMED",
-        `${this.name} line ${line}: ${plural(fields.length, "field")}, but the header has ${this.columns.length}. ` +
-          `Fix the row (a missing or extra comma or quote?)${hint}.`,
-        { file: this.name, line, row: row.index },
+      row.error = this.malformed(
+        line,
+        `${plural(fields.length, "field")}, but the header has ${this.columns.length}`,
+        "Fix the row (a missing or extra comma or quote?)",
+        row.index,
       );
     }
     return row;
+  }
+
+  /** True once the header is read: from then on a parse error can fail a row instead of the file. */
+  get hasHeader(): boolean {
+    return this.headerSeen;
+  }
+
+  /**
+   * The failed row of a record csv-parse could not parse (permissive mode). The record starts
+   * after `blankLines` empty lines; `firstLine` is its first line, written in the first column.
+   * The caller parses the lines after it again, with a new parser: the line count goes on there.
+   * `linesAfter` is how many lines that is (for an unclosed quote, how many it swallowed), or
+   * undefined when the input goes on; `errorLine` is the line where csv-parse gave up, relative to
+   * the record's first line (0 on that line).
+   */
+  unparsable(error: CsvError, blankLines: number, firstLine: string, linesAfter: number | undefined, errorLine: number, end: number): CsvRow {
+    const line = this.nextLine + blankLines;
+    const readAgain =
+      linesAfter === undefined ? "; the lines after it are read again as rows" : linesAfter === 0 ? "" : `; the ${plural(linesAfter, "line")} after it were read again as rows`;
+    const details: Partial<Record<CsvError["code"], [string, string]>> = {
+      CSV_QUOTE_NOT_CLOSED: [
+        !linesAfter
+          ? "an opening quote in this row is never closed (the file ends inside it)"
+          : `an opening quote in this row is never closed; it swallowed the ${plural(linesAfter, "line")} to the end of the file, which were read again as rows`,
+        FIX_QUOTES,
+      ],
+      CSV_MAX_RECORD_SIZE: [`this row runs on for more than ${MAX_ROW_BYTES} bytes, most likely because a quote opened in it is never closed${readAgain}`, FIX_QUOTES],
+      CSV_INVALID_CLOSING_QUOTE: [
+        errorLine > 0
+          ? `a quote opened in this row seems never closed: text follows the next quote, at line ${line + errorLine}${readAgain}`
+          : `a quoted field goes on after its closing quote${readAgain}`,
+        FIX_QUOTES,
+      ],
+      INVALID_OPENING_QUOTE: [`a quote appears inside a field that does not start with one${readAgain}`, 'Quote the whole field and double each quote inside it ("")'],
+    };
+    const [detail, fix] = details[error.code] ?? [`malformed CSV (${error.message})${readAgain}`, "Fix the row"];
+    const row: CsvRow = { index: this.index++, line, end, record: this.toRecord([firstLine]) };
+    row.error = this.malformed(line, detail, fix, row.index);
+    this.restartAt(line + 1);
+    return row;
+  }
+
+  /**
+   * A CSV_MALFORMED error for a row. Strict mode throws it to end the run, so its message leads
+   * with the file and says how to go on instead; otherwise it is the row's `_error`, which leads
+   * with `line <n>:` (the output already belongs to the file) and says how to redo the row.
+   */
+  private malformed(line: number, detail: string, fix: string, row: number): ExtractError {
+    const message = this.strict
+      ? `${this.name} line ${line}: ${detail}. ${fix}, or leave out \`strict\` to record such rows as failed and read on.`
+      : `line ${line}: ${detail} (in ${this.name}). ${fix}, then rerun with \`resume\`: only the rows not done yet are sent.`;
+    return new ExtractError("CSV_MALFORMED", message, { file: this.name, line, row });
   }
 
   private toRecord(fields: readonly string[]): Record<string, string> {
@@ -133,10 +205,9 @@ export class RowBuilder {
     const line = atRowStart
       ? this.nextLine + Number(error.empty_lines) - this.emptyLinesSeen
       : Number(error.lines) - this.lineSurplus;
-    const fixQuotes = 'Add the missing closing quote, or double each quote that is part of the text ("").';
     const what: Partial<Record<CsvError["code"], string>> = {
-      CSV_QUOTE_NOT_CLOSED: `a quote opened in the row starting here is never closed (the file ends inside it). ${fixQuotes}`,
-      CSV_MAX_RECORD_SIZE: `the row starting here is longer than ${MAX_ROW_BYTES} bytes, most likely because a quote opened in it is never closed. ${fixQuotes}`,
+      CSV_QUOTE_NOT_CLOSED: `a quote opened in the row starting here is never closed (the file ends inside it). ${FIX_QUOTES}.`,
+      CSV_MAX_RECORD_SIZE: `the row starting here is longer than ${MAX_ROW_BYTES} bytes, most likely because a quote opened in it is never closed. ${FIX_QUOTES}.`,
       CSV_INVALID_CLOSING_QUOTE: `a quoted field goes on after its closing quote. Inside a quoted field, write each quote as two ("").`,
       INVALID_OPENING_QUOTE: `a quote appears inside a field that does not start with one. Quote the whole field and double each quote inside it ("").`,
     };

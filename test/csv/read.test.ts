@@ -277,35 +277,22 @@ describe("openCsv header", () => {
   });
 });
 
-describe("openCsv malformed input", () => {
+describe("openCsv malformed input, strict", () => {
   const ragged = "a,b,c\n1,2,3\n4,5\n6,7,8\n9,10,11,12\n";
+  const strict = { strict: true };
 
   it("throws CSV_MALFORMED at a row with the wrong number of fields, after the rows before it", async () => {
-    const { seen, error } = await readUntilError(ragged);
+    const { seen, error } = await readUntilError(ragged, strict);
     expect(seen.map((row) => row.index)).toEqual([0]);
     expect(error).toMatchObject({ code: "CSV_MALFORMED", file: "input", line: 3, row: 1 });
     expect(error.message).toBe(
       "input line 3: 2 fields, but the header has 3. Fix the row (a missing or extra comma or quote?), " +
-        "or pass --skip-bad-rows to record such rows as failed.",
+        "or leave out `strict` to record such rows as failed and read on.",
     );
   });
 
-  it("with skipBadRows, yields ragged rows with an error and their fields on the first columns", async () => {
-    const { rows } = await readCsv(ragged, { skipBadRows: true });
-    expect(rows.map((row) => [row.index, row.line, row.record, row.error?.code])).toEqual([
-      [0, 2, { a: "1", b: "2", c: "3" }, undefined],
-      [1, 3, { a: "4", b: "5" }, "CSV_MALFORMED"],
-      [2, 4, { a: "6", b: "7", c: "8" }, undefined],
-      [3, 5, { a: "9", b: "10", c: "11" }, "CSV_MALFORMED"],
-    ]);
-    expect(rows[3]!.error!.message).toBe(
-      "input line 5: 4 fields, but the header has 3. Fix the row (a missing or extra comma or quote?).",
-    );
-    expect("error" in rows[0]!).toBe(false);
-  });
-
-  it.each([false, true])("throws CSV_MALFORMED at the row of an unclosed quote (skipBadRows %s)", async (skipBadRows) => {
-    const { seen, error } = await readUntilError('a,b\n1,2\n\n3,"4\n5,6\n7,8\n', { skipBadRows });
+  it("throws CSV_MALFORMED at the row of an unclosed quote", async () => {
+    const { seen, error } = await readUntilError('a,b\n1,2\n\n3,"4\n5,6\n7,8\n', strict);
     expect(seen).toHaveLength(1);
     expect(error).toMatchObject({ code: "CSV_MALFORMED", line: 4 });
     expect(error.message).toMatch(/^input line 4: a quote opened in the row starting here is never closed/);
@@ -313,23 +300,112 @@ describe("openCsv malformed input", () => {
   });
 
   it("throws CSV_MALFORMED at the line of text after a closing quote, despite CRLF inside earlier quotes", async () => {
-    const { error } = await readUntilError('a,b\r\n1,"x\r\ny"\r\n2,"3"z\r\n', { skipBadRows: true });
+    const { error } = await readUntilError('a,b\r\n1,"x\r\ny"\r\n2,"3"z\r\n', strict);
     expect(error).toMatchObject({ code: "CSV_MALFORMED", file: "input", line: 4 });
     expect((error.cause as { code?: string }).code).toBe("CSV_INVALID_CLOSING_QUOTE");
   });
 
   it("throws CSV_MALFORMED for a quote inside an unquoted field", async () => {
-    const { error } = await readUntilError('a,b\n1,2\n3,4"5\n');
+    const { error } = await readUntilError('a,b\n1,2\n3,4"5\n', strict);
     expect(error).toMatchObject({ code: "CSV_MALFORMED", line: 3 });
     expect((error.cause as { code?: string }).code).toBe("INVALID_OPENING_QUOTE");
   });
 
   it("stops an unclosed quote from reading the rest of a large file into one row", async () => {
     const file = await writeCsv("runaway.csv", `a,b\n1,"2\n${"3,4\n".repeat(2_500_000)}`);
-    const input = await openCsv(file);
+    const input = await openCsv(file, strict);
     const error = await collect(input).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: "CSV_MALFORMED", file, line: 2 });
     expect((error as Error).message).toContain("most likely because a quote opened in it is never closed");
+  });
+});
+
+describe("openCsv malformed input, by default", () => {
+  const summary = (rows: CsvRow[]) => rows.map((row) => [row.index, row.line, row.record, row.error?.code]);
+
+  it("yields ragged rows with an error and their fields on the first columns, and reads on", async () => {
+    const { rows } = await readCsv("a,b,c\n1,2,3\n4,5\n6,7,8\n9,10,11,12\n");
+    expect(summary(rows)).toEqual([
+      [0, 2, { a: "1", b: "2", c: "3" }, undefined],
+      [1, 3, { a: "4", b: "5" }, "CSV_MALFORMED"],
+      [2, 4, { a: "6", b: "7", c: "8" }, undefined],
+      [3, 5, { a: "9", b: "10", c: "11" }, "CSV_MALFORMED"],
+    ]);
+    expect(rows[3]!.error).toMatchObject({ file: "input", line: 5, row: 3 });
+    expect(rows[3]!.error!.message).toBe(
+      "line 5: 4 fields, but the header has 3 (in input). Fix the row (a missing or extra comma or quote?), " +
+        "then rerun with `resume`: only the rows not done yet are sent.",
+    );
+    expect("error" in rows[0]!).toBe(false);
+  });
+
+  it("accepts the deprecated skipBadRows and reads the same", async () => {
+    const { rows } = await readCsv("a,b\n1\n2,3\n", { skipBadRows: true });
+    expect(summary(rows)).toEqual([
+      [0, 2, { a: "1" }, "CSV_MALFORMED"],
+      [1, 3, { a: "2", b: "3" }, undefined],
+    ]);
+  });
+
+  it("fails the row of a quote never closed, says how many lines it swallowed, and reads those lines again as rows", async () => {
+    const { rows } = await readCsv('a,b\n1,2\n\n3,"4\n5,6\n\n7,8\n9\n');
+    expect(summary(rows)).toEqual([
+      [0, 2, { a: "1", b: "2" }, undefined],
+      [1, 4, { a: '3,"4' }, "CSV_MALFORMED"],
+      [2, 5, { a: "5", b: "6" }, undefined],
+      [3, 7, { a: "7", b: "8" }, undefined],
+      [4, 8, { a: "9" }, "CSV_MALFORMED"],
+    ]);
+    expect(rows[1]!.error!.message).toMatch(
+      /^line 4: an opening quote in this row is never closed; it swallowed the 4 lines to the end of the file, which were read again as rows \(in input\)\. Add the missing closing quote/,
+    );
+  });
+
+  it("fails the row of a quote that a later quote seems to close, and reads the lines between again", async () => {
+    // A quote left open makes the opening quote of a later field look like a closing one.
+    const { rows } = await readCsv('a,b\r\n1,"x\r\ny"\r\n2,"3\r\n4,5\r\n6,"7"\r\n8,9\r\n');
+    expect(summary(rows)).toEqual([
+      [0, 2, { a: "1", b: "x\r\ny" }, undefined],
+      [1, 4, { a: '2,"3' }, "CSV_MALFORMED"],
+      [2, 5, { a: "4", b: "5" }, undefined],
+      [3, 6, { a: "6", b: "7" }, undefined],
+      [4, 7, { a: "8", b: "9" }, undefined],
+    ]);
+    expect(rows[1]!.error!.message).toMatch(/^line 4: a quote opened in this row seems never closed: text follows the next quote, at line 6; /);
+  });
+
+  it("fails the row of a quote inside an unquoted field and reads on", async () => {
+    const { rows } = await readCsv('a,b\n1,2\n3,4"5\n6,7\n');
+    expect(summary(rows)).toEqual([
+      [0, 2, { a: "1", b: "2" }, undefined],
+      [1, 3, { a: '3,4"5' }, "CSV_MALFORMED"],
+      [2, 4, { a: "6", b: "7" }, undefined],
+    ]);
+    expect(rows[1]!.error!.message).toMatch(/^line 3: a quote appears inside a field that does not start with one; /);
+  });
+
+  it("reads on after an unclosed quote in a large file, which stops at the row size limit", async () => {
+    const file = await writeCsv("runaway-default.csv", `a,b\n1,"2\n${"3,4\n".repeat(2_500_000)}`);
+    const input = await openCsv(file);
+    let count = 0;
+    let failed = 0;
+    let first: CsvRow | undefined;
+    let last: CsvRow | undefined;
+    for await (const row of input.rows) {
+      first ??= row;
+      last = row;
+      count++;
+      if (row.error) failed++;
+    }
+    expect([count, failed]).toEqual([2_500_001, 1]);
+    expect(first!.error).toMatchObject({ code: "CSV_MALFORMED", line: 2 });
+    expect(first!.error!.message).toContain("most likely because a quote opened in it is never closed; the lines after it are read again as rows");
+    expect(last).toMatchObject({ line: 2_500_002, record: { a: "3", b: "4" } });
+  }, 60_000);
+
+  it("still stops at a malformed header", async () => {
+    const { error } = await readUntilError('a,"b\n1,2\n');
+    expect(error).toMatchObject({ code: "CSV_MALFORMED", line: 1 });
   });
 });
 
