@@ -83,7 +83,7 @@ export function runMeasured(args, { env = {}, dir }) {
 
 /** The extract CLI on `input`, measured, with the bench schema. */
 export function runExtractCli(input, out, flags, { dir, env = {} }) {
-  return runMeasured([path.join(root, "dist/cli.js"), input, "--schema", benchSchema, "-m", "bench", "-o", out, "-q", ...flags], { dir, env });
+  return runMeasured([path.join(root, "dist/cli/main.js"), input, "--schema", benchSchema, "-m", "bench", "-o", out, "-q", ...flags], { dir, env });
 }
 
 /** The baseline program (bench/baseline.mjs) on `input`, measured. */

@@ -1,5 +1,5 @@
 /**
- * The test suite's simulated OpenAI (test/helpers/simulated-api.ts: seeded faults, RPM/TPM
+ * The test suite's simulated OpenAI (test/servers/simulated-api.ts: seeded faults, RPM/TPM
  * buckets with OpenAI's headers) as a process of its own, so its CPU is not counted in the
  * measured one. Options come as JSON in SIM_OPTIONS (see SimulatedApiOptions). Prints its base URL
  * on stdout; on SIGTERM prints its stats as one JSON line on stdout and exits.
@@ -9,8 +9,8 @@
 import { createJiti } from "jiti";
 
 const jiti = createJiti(import.meta.url);
-const { startChatServer } = await jiti.import("../test/helpers/chat-server.ts");
-const { createSimulatedApi, minimumRequests } = await jiti.import("../test/helpers/simulated-api.ts");
+const { startChatServer } = await jiti.import("../test/servers/chat-server.ts");
+const { createSimulatedApi, minimumRequests } = await jiti.import("../test/servers/simulated-api.ts");
 
 const options = JSON.parse(process.env.SIM_OPTIONS ?? "{}");
 // The answer the bench schema (test/fixtures/schemas/person.ts) expects, derived from the row.

@@ -7,7 +7,7 @@ import path from "node:path";
 import { parse } from "csv-parse/sync";
 import { z } from "zod";
 import { buildMessages, buildSystemPrompt, loadSchema, toPromptJsonSchema } from "../dist/index.js";
-import { countChatTokens } from "../dist/tokens.js";
+import { countChatTokens } from "../dist/models/tokens.js";
 import { baselineReport, readOutput, root, runBaseline, runExtractCli, startServer } from "./lib.mjs";
 
 /** Each shipped schema with the example CSV written for it. */

@@ -2,7 +2,7 @@
  * llm-extract: turn free-text rows into typed, validated data with a language model.
  * This file is the public API; anything not exported here is internal.
  */
-export { extract, extractOne, type ExtractResult, type ExtractSuccess, type ExtractFailure, type InferData, type RowInput } from "./extract.js";
+export { extract, extractOne, type ExtractResult, type ExtractSuccess, type ExtractFailure, type InferData, type RowInput } from "./api/extract.js";
 export {
   extractCsv,
   estimateCsv,
@@ -10,14 +10,14 @@ export {
   type CsvRunSummary,
   type CsvProgressEvent,
   type CsvEstimate,
-} from "./extract-csv.js";
-export type { OutputFormat } from "./csv/write.js";
-export type { DryRunEstimate } from "./dry-run.js";
-export type { ResumeInfo } from "./journal.js";
-export { DEFAULTS, type ExtractOptions, type ProgressEvent, type RunTotals, type SchemaInput } from "./options.js";
-export { ExtractError, type ExtractErrorCode, type ExtractErrorContext } from "./errors.js";
+} from "./api/extract-csv.js";
+export type { OutputFormat } from "./io/output/write.js";
+export type { DryRunEstimate } from "./api/dry-run.js";
+export type { ResumeInfo } from "./run/journal.js";
+export { DEFAULTS, type ExtractOptions, type ProgressEvent, type RunTotals, type SchemaInput } from "./config/options.js";
+export { ExtractError, type ExtractErrorCode, type ExtractErrorContext } from "./errors/extract-error.js";
 export { loadSchema, listSchemas, type LoadedSchema, type LoadSchemaOptions } from "./schema/load.js";
 export { toPromptJsonSchema, type ObjectSchema } from "./schema/json-schema.js";
 export { toStrictJsonSchema } from "./schema/strict-schema.js";
-export { buildSystemPrompt, buildMessages, type ChatMessage } from "./prompt.js";
+export { buildSystemPrompt, buildMessages, type ChatMessage } from "./core/prompt.js";
 export type { ChatEngine, CompletionRequest, CompletionReply, ExtractMode, ReplyFormat, Usage } from "./engine/types.js";

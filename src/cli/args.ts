@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import type { ExtractCsvOptions } from "../extract-csv.js";
+import type { ExtractCsvOptions } from "../api/extract-csv.js";
 import { FLAGS, flagOf, formatFlagList, parseArgsOptions, type FlagSpec } from "./flags.js";
 import { closestName } from "./suggest.js";
 import { usageError } from "./values.js";

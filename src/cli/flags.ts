@@ -3,7 +3,7 @@
  * the usage text, the option each flag sets (and so how library messages are rendered for the
  * command line) and typo suggestions all come from it: a flag is added here and nowhere else.
  */
-import type { ExtractCsvOptions } from "../extract-csv.js";
+import type { ExtractCsvOptions } from "../api/extract-csv.js";
 import { columnList, duration, format, instructions, integer, number } from "./values.js";
 
 /** One flag of the `extract` command. */

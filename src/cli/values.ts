@@ -4,8 +4,8 @@
  * Each throws `INVALID_OPTION` naming the flag the user typed.
  */
 import { readFileSync } from "node:fs";
-import { ExtractError } from "../errors.js";
-import type { OutputFormat } from "../csv/write.js";
+import { ExtractError } from "../errors/extract-error.js";
+import type { OutputFormat } from "../io/output/write.js";
 
 /** An `INVALID_OPTION` error about the command line itself. */
 export function usageError(message: string): ExtractError {

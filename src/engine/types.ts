@@ -1,5 +1,5 @@
-import type { PacingStats } from "../pacing.js";
-import type { ChatMessage } from "../prompt.js";
+import type { PacingStats } from "./http/pacing.js";
+import type { ChatMessage } from "../core/prompt.js";
 import type { JsonSchema } from "../schema/json-schema.js";
 
 /** Tokens billed for one or more model calls, in the Chat Completions API's own terms. */

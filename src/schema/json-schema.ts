@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ExtractError, type ExtractErrorContext } from "../errors.js";
+import { ExtractError, type ExtractErrorContext } from "../errors/extract-error.js";
 
 /** A zod object schema, the only top-level shape a JSON-object reply can satisfy. */
 export type ObjectSchema = z.ZodObject<z.ZodRawShape>;

@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { createJiti } from "jiti";
 import { z } from "zod";
-import { ExtractError } from "../errors.js";
+import { ExtractError } from "../errors/extract-error.js";
 import { assertObjectSchema, isZodObject, type ObjectSchema } from "./json-schema.js";
 
 /** A schema ready to use: the zod object plus what the schema file says about itself. */

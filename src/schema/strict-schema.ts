@@ -1,5 +1,5 @@
 import path from "node:path";
-import { ExtractError } from "../errors.js";
+import { ExtractError } from "../errors/extract-error.js";
 import type { JsonSchema } from "./json-schema.js";
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { renderForCli } from "../../src/cli/render.js";
-import { ExtractError } from "../../src/errors.js";
+import { ExtractError } from "../../src/errors/extract-error.js";
 import { toPromptJsonSchema } from "../../src/schema/json-schema.js";
 import { toStrictJsonSchema } from "../../src/schema/strict-schema.js";
 

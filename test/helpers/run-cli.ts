@@ -1,5 +1,5 @@
 /**
- * Runs the built `extract` command (dist/cli.js) as a child process, the way users run it.
+ * Runs the built `extract` command (dist/cli/main.js) as a child process, the way users run it.
  * The environment is scrubbed of the developer's own OpenAI settings, so nothing can reach
  * beyond the loopback server a test points it at.
  */
@@ -9,7 +9,7 @@ import { parse } from "csv-parse/sync";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-export const cliPath = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+export const cliPath = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
 export interface CliRun {
   code: number | null;

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { ExtractError } from "../../src/errors.js";
+import { ExtractError } from "../../src/errors/extract-error.js";
 import { listSchemas, loadSchema } from "../../src/schema/load.js";
 import { toPromptJsonSchema } from "../../src/schema/json-schema.js";
 

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ExtractError } from "../../src/errors.js";
+import { ExtractError } from "../../src/errors/extract-error.js";
 import { toPromptJsonSchema } from "../../src/schema/json-schema.js";
 import { loadSchema } from "../../src/schema/load.js";
 import { schemaName, toStrictJsonSchema } from "../../src/schema/strict-schema.js";

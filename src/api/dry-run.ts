@@ -1,0 +1,221 @@
+import type { ReplyFormat } from "../engine/types.js";
+import { buildMessages, type ChatMessage, type InputRecord } from "../core/prompt.js";
+import { estimateCost, formatUsd } from "../models/pricing.js";
+import { isEmbeddedModel } from "../run/context.js";
+import { countMessageTokens, countTokens, isExactTokenizer, REPLY_PRIMING_TOKENS } from "../models/tokens.js";
+
+/** What a run would cost, estimated without calling the model. */
+export interface DryRunEstimate {
+  rows: number;
+  /** Prompt tokens for one attempt per row (system + user message + framing), summed over all rows. */
+  promptTokens: number;
+  /**
+   * Completion tokens of the run. `low`: every row answered with the shortest JSON that fits the
+   * schema (every leaf null, empty or zero). `high`: four times that per row, capped at `maxTokens`.
+   */
+  completionTokens: { low: number; high: number };
+  /** USD at standard-tier list prices, prompt plus low / high completion; undefined when the price is unknown. */
+  cost?: { low: number; high: number };
+  /** False when token counts are approximated (a model whose tokenizer is unknown). */
+  exact: boolean;
+}
+
+/** Options of {@link estimateRun}, named as in `extract()`. */
+export interface DryRunOptions {
+  /** The run's system prompt, from `buildSystemPrompt`. */
+  systemPrompt: string;
+  /** The JSON Schema the model is asked to follow, from `toPromptJsonSchema`. */
+  jsonSchema: Record<string, unknown>;
+  model: string;
+  /** Output budget of a first attempt, which bounds the high completion estimate per row. */
+  maxTokens: number;
+}
+
+/** A generous reply is this many times the shortest one: real values are longer than null. */
+const HIGH_COMPLETION_FACTOR = 4;
+
+/**
+ * Estimates the tokens and cost of a run with no network call: builds each row's messages as the
+ * run would (`buildMessages`) and counts them. Records are consumed one at a time, so memory stays
+ * flat however long the input. Re-asks are not included: they depend on the model's replies.
+ *
+ * @example
+ * const estimate = await estimateRun(readCsvRecords("tickets.csv"), { systemPrompt, jsonSchema, model: "gpt-4o-mini", maxTokens: 1024 });
+ */
+export async function estimateRun(
+  records: AsyncIterable<InputRecord> | Iterable<InputRecord>,
+  options: DryRunOptions,
+): Promise<DryRunEstimate> {
+  const { systemPrompt, jsonSchema, model, maxTokens } = options;
+  // The system message is byte-identical for every row: count it once, not once per row.
+  const systemTokens = countMessageTokens({ role: "system", content: systemPrompt }, model);
+
+  let rows = 0;
+  let promptTokens = 0;
+  for await (const record of records) {
+    rows += 1;
+    promptTokens += REPLY_PRIMING_TOKENS;
+    for (const message of buildMessages(systemPrompt, record)) {
+      const isSharedSystem = message.role === "system" && message.content === systemPrompt;
+      promptTokens += isSharedSystem ? systemTokens : countMessageTokens(message, model);
+    }
+  }
+
+  const lowPerRow = countTokens(JSON.stringify(minimalJsonFor(jsonSchema)), model);
+  const highPerRow = Math.max(lowPerRow, Math.min(lowPerRow * HIGH_COMPLETION_FACTOR, maxTokens));
+  const completionTokens = { low: lowPerRow * rows, high: highPerRow * rows };
+
+  const low = estimateCost(model, { prompt_tokens: promptTokens, completion_tokens: completionTokens.low });
+  const high = estimateCost(model, { prompt_tokens: promptTokens, completion_tokens: completionTokens.high });
+  const estimate: DryRunEstimate = { rows, promptTokens, completionTokens, exact: isExactTokenizer(model) };
+  if (low !== undefined && high !== undefined) estimate.cost = { low, high };
+  return estimate;
+}
+
+type SchemaNode = Record<string, unknown>;
+
+/**
+ * The shortest value that fits a JSON Schema as `z.toJSONSchema()` writes it: objects with every
+ * property at its minimum, null where allowed, "" for strings, 0 for numbers, false for booleans,
+ * [] for arrays, an enum's shortest member. It is the floor of what a valid reply costs.
+ */
+export function minimalJsonFor(schema: Record<string, unknown>): unknown {
+  return minimalValue(schema, schema, new Set());
+}
+
+function minimalValue(node: unknown, root: SchemaNode, resolving: Set<string>): unknown {
+  if (typeof node !== "object" || node === null) return null; // `true` / `{}`: anything goes.
+  const schema = node as SchemaNode;
+
+  if (typeof schema.$ref === "string") {
+    const ref = schema.$ref;
+    // A schema that must contain itself has no finite minimum; null stops the descent.
+    if (resolving.has(ref)) return null;
+    resolving.add(ref);
+    const value = minimalValue(resolveRef(ref, root), root, resolving);
+    resolving.delete(ref);
+    return value;
+  }
+  if ("const" in schema) return schema.const;
+  if (allowsNull(schema)) return null;
+  if (Array.isArray(schema.enum) && schema.enum.length > 0) return shortest(schema.enum);
+
+  const branches = (schema.anyOf ?? schema.oneOf) as unknown[] | undefined;
+  if (Array.isArray(branches) && branches.length > 0) {
+    return shortest(branches.map((branch) => minimalValue(branch, root, resolving)));
+  }
+  if (Array.isArray(schema.allOf) && schema.allOf.length > 0) {
+    return minimalValue({ ...schema, allOf: undefined, ...(schema.allOf[0] as SchemaNode) }, root, resolving);
+  }
+
+  const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type];
+  const type = types.find((t) => typeof t === "string") ?? (schema.properties ? "object" : undefined);
+  switch (type) {
+    case "object": {
+      const properties = (schema.properties ?? {}) as Record<string, unknown>;
+      return Object.fromEntries(
+        Object.entries(properties).map(([key, value]) => [key, minimalValue(value, root, resolving)]),
+      );
+    }
+    case "array": {
+      const minItems = typeof schema.minItems === "number" ? schema.minItems : 0;
+      return Array.from({ length: minItems }, () => minimalValue(schema.items, root, resolving));
+    }
+    case "string":
+      return "x".repeat(typeof schema.minLength === "number" ? schema.minLength : 0);
+    case "number":
+    case "integer":
+      return 0;
+    case "boolean":
+      return false;
+    default:
+      return null;
+  }
+}
+
+function allowsNull(schema: SchemaNode): boolean {
+  if (schema.type === "null") return true;
+  if (Array.isArray(schema.type) && schema.type.includes("null")) return true;
+  if (Array.isArray(schema.enum) && schema.enum.includes(null)) return true;
+  const branches = schema.anyOf ?? schema.oneOf;
+  return Array.isArray(branches) && branches.some((branch) => (branch as SchemaNode | null)?.type === "null");
+}
+
+function shortest(values: readonly unknown[]): unknown {
+  let best = values[0];
+  for (const value of values) {
+    if (JSON.stringify(value).length < JSON.stringify(best).length) best = value;
+  }
+  return best;
+}
+
+/** Resolves a local reference such as `#/$defs/Address`; anything else counts as unknown. */
+function resolveRef(ref: string, root: SchemaNode): unknown {
+  if (!ref.startsWith("#")) return undefined;
+  let node: unknown = root;
+  for (const segment of ref.slice(1).split("/").filter(Boolean)) {
+    const key = decodeURIComponent(segment).replaceAll("~1", "/").replaceAll("~0", "~");
+    node = (node as SchemaNode | undefined)?.[key];
+  }
+  return node;
+}
+
+const INTEGER = new Intl.NumberFormat("en-US");
+
+/**
+ * The dry-run report: the exact messages of the first row under role headers, then the
+ * estimate (rows, prompt tokens, completion range, cost range or "price unknown for <model>").
+ * Approximate token counts are flagged "(approximate tokenizer)". With `replyFormat`, a line says
+ * how the JSON is asked for and, in `json_schema` / `tools` mode, what the schema sent with each
+ * request adds. The report's own notes name options in backticks (`mode`); `renderNote` lets the
+ * CLI name its flags instead. It is not applied to the messages, which are the row's data.
+ */
+export function formatDryRun(
+  firstMessages: readonly ChatMessage[] | undefined,
+  estimate: DryRunEstimate,
+  model: string,
+  replyFormat?: ReplyFormat,
+  renderNote: (note: string) => string = (note) => note,
+): string {
+  const lines: string[] = [];
+  if (firstMessages && firstMessages.length > 0) {
+    lines.push("Messages for the first row:", "");
+    for (const message of firstMessages) lines.push(`── ${message.role} ──`, message.content, "");
+  } else {
+    lines.push("The input has no rows.", "");
+  }
+
+  const approximate = estimate.exact ? "" : " (approximate tokenizer)";
+  const { low, high } = estimate.completionTokens;
+  lines.push(`Model:             ${model}`);
+  if (replyFormat) lines.push(`Mode:              ${renderNote(describeReplyFormat(replyFormat, model))}`);
+  lines.push(
+    `Rows:              ${INTEGER.format(estimate.rows)}`,
+    `Prompt tokens:     ${INTEGER.format(estimate.promptTokens)}${approximate} (one attempt per row; re-asks add more)`,
+    `Completion tokens: ${INTEGER.format(low)} – ${INTEGER.format(high)}${approximate}`,
+    estimate.cost
+      ? `Estimated cost:    ${formatUsd(estimate.cost.low)} – ${formatUsd(estimate.cost.high)} (standard tier, no caching or Batch discounts)`
+      : `Estimated cost:    price unknown for ${model}`,
+  );
+  if (isReasoningModel(model)) {
+    lines.push(`Note: ${model} also bills hidden reasoning tokens as completion tokens; they are not in this estimate.`);
+  }
+  return lines.join("\n");
+}
+
+/** One line on the mode: the request fields it adds, and the schema's size where it sends one. */
+function describeReplyFormat(format: ReplyFormat, model: string): string {
+  if (isEmbeddedModel(model)) return "grammar (the embedded engine decodes under a grammar made from the schema; `mode` does not apply)";
+  if (format.mode === "json_object") return "json_object (response_format json_object; the schema is in the system message)";
+  const tokens = INTEGER.format(countTokens(JSON.stringify(format.schema), model));
+  const sent =
+    format.mode === "json_schema"
+      ? `response_format json_schema "${format.name}", strict`
+      : `tools: function "${format.name}"${format.strict ? ", strict" : ", not strict (the schema has no strict form)"}, forced by tool_choice`;
+  return `${format.mode} (${sent}); the schema also goes with every request: about ${tokens} more prompt tokens each, not in the counts below`;
+}
+
+/** Reasoning models bill their hidden reasoning as completion tokens, which no count can predict. */
+function isReasoningModel(model: string): boolean {
+  return /^(o1|o3|o4|gpt-5)([.-]|$)/.test(model.trim().toLowerCase()) && !/chat-latest/.test(model);
+}

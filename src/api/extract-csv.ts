@@ -1,0 +1,258 @@
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { Writable } from "node:stream";
+import { openCsv, type CsvInput, type CsvRow } from "../io/input/read.js";
+import { leafColumns } from "../io/output/flatten.js";
+import { createOutputWriter, formatFromPath, type OutputFormat } from "../io/output/write.js";
+import { ExtractError } from "../errors/extract-error.js";
+import { runExtraction } from "./extract.js";
+import { emptyTotals, type ExtractOptions, type ProgressEvent, type RunTotals, type SchemaInput } from "../config/options.js";
+import { buildMessages, type ChatMessage, type InputRecord } from "../core/prompt.js";
+import { preparePrompt, prepareRun, type RunContext } from "../run/context.js";
+import { estimateRun, type DryRunEstimate } from "./dry-run.js";
+import type { ReplyFormat } from "../engine/types.js";
+
+/** Options of {@link extractCsv}: those of `extract()`, plus where and how to write. */
+export interface ExtractCsvOptions<S extends SchemaInput = SchemaInput> extends Omit<ExtractOptions<S>, "onProgress"> {
+  /** Output file (.csv or .jsonl), or a stream. @default process.stdout */
+  out?: string | Writable;
+  /** Output format. @default from the `out` file's extension, else "csv" */
+  format?: OutputFormat;
+  /**
+   * Stop at the first malformed CSV row (wrong number of fields, a quote never closed, text after
+   * a closing quote) with a `CSV_MALFORMED` error, once the rows before it are done and written.
+   * By default such a row is written as a failed row (`_error` starting `CSV_MALFORMED: line <n>:`)
+   * and every other row is processed. @default false
+   */
+  strict?: boolean;
+  /** @deprecated Malformed rows are recorded as failed rows by default now (see `strict`); this does nothing. */
+  skipBadRows?: boolean;
+  /** Guard CSV cells that start with `=`, `+`, `-`, `@` against spreadsheet formula injection. @default true */
+  formulaGuard?: boolean;
+  /** Field delimiter of the input. @default "," */
+  delimiter?: string;
+  /**
+   * The journal that makes `resume` possible. @default `<out>.journal` next to an output file;
+   * a temporary file (removed at the end) when writing to a stream.
+   */
+  journal?: string;
+  /** Called after each row with running totals and how far through the input the run is. */
+  onProgress?: (event: CsvProgressEvent) => void;
+}
+
+/** A progress event of a CSV run: row totals plus how far into the input, for a percentage and an ETA. */
+export interface CsvProgressEvent extends ProgressEvent {
+  /** Input consumed up to the last row written (characters; bytes for ASCII text). */
+  bytesRead: number;
+  /** Size of the input file; undefined for stdin or a stream. */
+  totalBytes?: number;
+}
+
+/** What a CSV run did. */
+export interface CsvRunSummary extends RunTotals {
+  input: string;
+  /** The output file, or "stdout" / "stream". */
+  output: string;
+  format: OutputFormat;
+  model: string;
+  elapsedMs: number;
+  /** True when `stopSignal` ended the run before the input did; `resume` finishes it. */
+  interrupted: boolean;
+  /** The journal a resume would read; undefined when it was temporary. */
+  journal?: string;
+  /** HTTP requests sent, retries included, and how many were answered 429 (HTTP engines only). */
+  transport?: { requests: number; rateLimited: number };
+}
+
+/**
+ * Extracts every row of a CSV file (or stdin, `"-"`, or a stream) into a CSV or JSONL output:
+ * the CLI's job as a function, with the same option names. Streams end to end with flat memory;
+ * the output has every input row exactly once, in input order (failed rows with `_error`),
+ * malformed CSV rows included (unless `strict`), unless the run is stopped or a fatal error (bad
+ * credentials, invalid UTF-8, a malformed row with `strict`) ends it, in which
+ * case the journal lets `resume: true` finish it without redoing finished rows.
+ *
+ * Configuration problems (schema, options, API key, unreadable input, unknown `columns`,
+ * unwritable output) throw before any model call.
+ *
+ * @example
+ * const summary = await extractCsv("examples/tickets.csv", { schema: "ticket", out: "tickets.out.csv" });
+ * console.log(`${summary.rowsOk} ok, ${summary.rowsFailed} failed`);
+ */
+export async function extractCsv<S extends SchemaInput>(input: string | NodeJS.ReadableStream, options: ExtractCsvOptions<S>): Promise<CsvRunSummary> {
+  const started = performance.now();
+  const context = await prepareRun(options);
+  try {
+    return await writeRun(context, input, options, started);
+  } finally {
+    await context.close();
+  }
+}
+
+/** The body of {@link extractCsv}, once the run is prepared. */
+async function writeRun(context: RunContext, input: string | NodeJS.ReadableStream, options: ExtractCsvOptions, started: number): Promise<CsvRunSummary> {
+  const outPath = typeof options.out === "string" ? options.out : undefined;
+  const format = checkOutput(input, outPath, options);
+  const csv = await openCsv(input, { strict: options.strict, delimiter: options.delimiter });
+  let columns: readonly string[];
+  let destination: Writable;
+  try {
+    columns = selectColumns(csv, context.settings.columns);
+    destination = outPath ? await openOutputFile(outPath) : (options.out as Writable | undefined) ?? process.stdout;
+  } catch (error) {
+    await csv.rows[Symbol.asyncIterator]().return?.(); // close the input we will not read
+    throw error;
+  }
+  const writer = createOutputWriter(destination, {
+    format,
+    inputColumns: csv.columns,
+    leaves: leafColumns(context.jsonSchema),
+    formulaGuard: options.formulaGuard,
+  });
+  const temporaryDir = options.journal || outPath ? undefined : await mkdtemp(path.join(os.tmpdir(), "llm-extract-"));
+  const journal = options.journal ?? (outPath ? `${outPath}.journal` : path.join(temporaryDir!, "run.journal"));
+
+  let totals: RunTotals = emptyTotals();
+  // Progress follows the last row written, not the reader, which runs ahead by a buffer or two
+  // (a small file is read whole before the first row is done).
+  let position = 0;
+  const { totalBytes } = csv.progress();
+  const onProgress = (event: ProgressEvent) => {
+    totals = event;
+    options.onProgress?.({ ...event, bytesRead: position, totalBytes });
+  };
+  const toRecord = (row: CsvRow) => row.error ?? pick(row.record, columns);
+
+  // Counted as the runner pulls rows, to tell a stopped run from a finished one.
+  const read = { rows: 0, done: false };
+  async function* countRows(): AsyncGenerator<CsvRow> {
+    for await (const row of csv.rows) {
+      read.rows++;
+      yield row;
+    }
+    read.done = true;
+  }
+
+  let rowsWritten = 0;
+  try {
+    for await (const result of runExtraction(context, countRows(), toRecord, { ...options, journal, onProgress })) {
+      await writer.write({
+        index: result.index,
+        input: result.row.record,
+        data: result.data,
+        error: result.error,
+        attempts: result.attempts,
+        usage: result.usage,
+      });
+      rowsWritten++;
+      position = result.row.end;
+    }
+    await writer.close();
+  } catch (error) {
+    await writer.close().catch(() => undefined); // keep what was written; the first error is the one to report
+    throw error;
+  } finally {
+    if (temporaryDir) await rm(temporaryDir, { recursive: true, force: true });
+  }
+  return {
+    ...totals,
+    input: csv.name,
+    output: outPath ?? (destination === process.stdout ? "stdout" : "stream"),
+    format,
+    model: context.settings.model,
+    elapsedMs: performance.now() - started,
+    interrupted: !read.done || rowsWritten < read.rows,
+    journal: temporaryDir ? undefined : journal,
+    transport: context.engine.pacing && { requests: context.engine.pacing.requests, rateLimited: context.engine.pacing.rateLimited },
+  };
+}
+
+/** What `--dry-run` prints: the first row's messages and an estimate for the whole input. */
+export interface CsvEstimate {
+  input: string;
+  model: string;
+  /** The exact messages of the first row's first attempt; undefined for an input with no rows. */
+  firstMessages?: ChatMessage[];
+  /** How the JSON would be asked for (the `mode`), with the strict schema it would send. */
+  replyFormat: ReplyFormat;
+  estimate: DryRunEstimate;
+}
+
+/**
+ * The dry run of {@link extractCsv}: reads the input (streaming) and counts the tokens a run
+ * would send, with no network call and no API key needed.
+ */
+export async function estimateCsv<S extends SchemaInput>(
+  input: string | NodeJS.ReadableStream,
+  options: Pick<ExtractCsvOptions<S>, "schema" | "schemasDir" | "instructions" | "model" | "columns" | "maxTokens" | "delimiter" | "mode">,
+): Promise<CsvEstimate> {
+  const context = await preparePrompt(options);
+  const csv = await openCsv(input, { delimiter: options.delimiter });
+  const columns = selectColumns(csv, context.settings.columns);
+  let firstMessages: ChatMessage[] | undefined;
+  async function* records(): AsyncGenerator<InputRecord> {
+    for await (const row of csv.rows) {
+      const record = pick(row.record, columns);
+      firstMessages ??= buildMessages(context.systemPrompt, record);
+      yield record;
+    }
+  }
+  const { model, maxTokens } = context.settings;
+  const estimate = await estimateRun(records(), { systemPrompt: context.systemPrompt, jsonSchema: context.jsonSchema, model, maxTokens });
+  return { input: csv.name, model, firstMessages, replyFormat: context.replyFormat, estimate };
+}
+
+/** Checks the output options that need no file access; returns the output format. */
+function checkOutput(input: unknown, outPath: string | undefined, options: ExtractCsvOptions<SchemaInput>): OutputFormat {
+  if (outPath && typeof input === "string" && path.resolve(outPath) === path.resolve(input)) {
+    throw new ExtractError("INVALID_OPTION", `The output ${outPath} is the input file: writing it would destroy the input. Choose another \`out\`.`, {
+      path: "out",
+    });
+  }
+  if (options.resume && !outPath && !options.journal) {
+    throw new ExtractError("INVALID_OPTION", "`resume` needs an output file (or a `journal` path) to find the earlier run's journal.", {
+      path: "resume",
+    });
+  }
+  const format = options.format ?? (outPath ? formatFromPath(outPath) : "csv");
+  if (!format) {
+    throw new ExtractError("INVALID_OPTION", `Cannot tell the output format of ${outPath}: name it .csv or .jsonl, or set \`format\`.`, {
+      path: "format",
+    });
+  }
+  return format;
+}
+
+/** The columns the model sees: all, or the `columns` option checked against the header. */
+function selectColumns(csv: CsvInput, wanted: readonly string[] | undefined): readonly string[] {
+  if (!wanted) return csv.columns;
+  const missing = wanted.filter((column) => !csv.columns.includes(column));
+  if (missing.length) {
+    throw new ExtractError(
+      "COLUMN_NOT_FOUND",
+      `${csv.name} has no column ${missing.map((c) => `"${c}"`).join(", ")}. Available columns: ${csv.columns.join(", ") || "(none: the file is empty)"}.`,
+      { file: csv.name, path: missing[0] },
+    );
+  }
+  return wanted;
+}
+
+function pick(record: Record<string, string>, columns: readonly string[]): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const column of columns) picked[column] = record[column] ?? "";
+  return picked;
+}
+
+/** Opens the output file and waits until it is open, so an unwritable path fails before any call. */
+async function openOutputFile(file: string): Promise<WriteStream> {
+  const stream = createWriteStream(file);
+  await new Promise<void>((resolve, reject) => {
+    stream.once("open", () => resolve());
+    stream.once("error", (error) =>
+      reject(new ExtractError("OUTPUT_UNWRITABLE", `Cannot write ${file}: ${error.message}. Check the folder exists and is writable.`, { file, cause: error })),
+    );
+  });
+  return stream;
+}

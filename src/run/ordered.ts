@@ -1,0 +1,130 @@
+import { setMaxListeners } from "node:events";
+import pLimit from "p-limit";
+import { ExtractError } from "../errors/extract-error.js";
+
+/** Rows in any form a caller may have them. */
+export type RowSource<T> = Iterable<T> | AsyncIterable<T>;
+
+/** Options of {@link runOrdered}. */
+export interface RunOrderedOptions {
+  /** Tasks running at once. */
+  concurrency: number;
+  /**
+   * Items pulled from the source but not yet yielded (running, queued, or finished and waiting
+   * for an earlier one). Bounds memory and reading: the source is not read past it.
+   * @default {@link readAheadWindow}(concurrency)
+   */
+  window?: number;
+  /** Aborting it cancels running tasks (through the signal they get) and ends the iteration. */
+  signal?: AbortSignal;
+  /**
+   * A gentler stop: once aborted, no new item is read or started; items already started finish
+   * and are yielded (as far as they are contiguous), then the iteration ends normally.
+   */
+  stopSignal?: AbortSignal;
+}
+
+/**
+ * The default window: wide enough that one slow item (a row retrying with backoff for a few
+ * seconds, or waiting out a timeout) holds back only the output, not the work behind it, at
+ * hundreds of rows a second; narrow enough that memory stays a few MB (finished rows are small).
+ */
+export function readAheadWindow(concurrency: number): number {
+  return Math.max(1024, concurrency * 4);
+}
+
+/**
+ * Runs `task` over a (possibly endless, possibly async) source with bounded concurrency and
+ * yields the results in input order. The source is read lazily, only as far as the window
+ * allows, so memory stays flat whatever its length; a slow item holds back output, not work,
+ * until the window is full.
+ *
+ * A task that rejects ends the run: the others are cancelled and the iteration throws that
+ * error. Tasks that can fail per item should return their failure as a value instead. A source
+ * that throws ends the run more gently: the items read before it still run and are yielded,
+ * then the iteration throws the source's error.
+ */
+export async function* runOrdered<T, R>(
+  source: RowSource<T>,
+  task: (item: T, index: number, signal: AbortSignal) => Promise<R>,
+  options: RunOrderedOptions,
+): AsyncGenerator<R, void, undefined> {
+  const limit = pLimit(options.concurrency);
+  const window = options.window ?? readAheadWindow(options.concurrency);
+  const controller = new AbortController();
+  // Every in-flight call listens to this one signal; the default cap of 10 listeners would warn.
+  setMaxListeners(0, controller.signal);
+  const stop = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", stop, { once: true });
+  if (options.signal?.aborted) stop();
+
+  const iterator = toAsyncIterator(source);
+  const pending: { result: Promise<R>; started: boolean }[] = [];
+  let firstFailure: { error: unknown } | undefined;
+  let sourceFailure: { error: unknown } | undefined;
+  const onFailure = (error: unknown) => {
+    firstFailure ??= { error };
+    controller.abort(error);
+  };
+  let nextIndex = 0;
+  let exhausted = false;
+
+  try {
+    for (;;) {
+      const stopping = options.stopSignal?.aborted === true;
+      if (stopping) limit.clearQueue(); // queued items never start; their rows stay unread for a resume
+      while (!stopping && !exhausted && pending.length < window && !controller.signal.aborted) {
+        let next: IteratorResult<T>;
+        try {
+          next = await iterator.next();
+        } catch (error) {
+          // A source that breaks (a malformed line, bytes that are not UTF-8) ends the reading,
+          // not the items read before it: they finish and are yielded, then the error is thrown.
+          sourceFailure = { error };
+          exhausted = true;
+          break;
+        }
+        if (next.done) {
+          exhausted = true;
+          break;
+        }
+        const index = nextIndex++;
+        const item = next.value;
+        const entry = { started: false } as (typeof pending)[number];
+        entry.result = limit(() => {
+          controller.signal.throwIfAborted();
+          entry.started = true;
+          return task(item, index, controller.signal);
+        });
+        entry.result.catch(onFailure);
+        pending.push(entry);
+      }
+      if (firstFailure) throw firstFailure.error;
+      if (controller.signal.aborted) throw abortError(options.signal);
+      const head = pending.shift();
+      if (!head && sourceFailure) throw sourceFailure.error;
+      if (!head || (stopping && !head.started)) return;
+      yield await head.result.catch((error: unknown) => {
+        throw firstFailure?.error ?? error;
+      });
+    }
+  } finally {
+    options.signal?.removeEventListener("abort", stop);
+    controller.abort();
+    limit.clearQueue();
+    if (!exhausted) await iterator.return?.();
+  }
+}
+
+function abortError(signal: AbortSignal | undefined): ExtractError {
+  return new ExtractError("ABORTED", "The run was aborted before every row was done.", { cause: signal?.reason });
+}
+
+function toAsyncIterator<T>(source: RowSource<T>): AsyncIterator<T> {
+  if (Symbol.asyncIterator in source) return source[Symbol.asyncIterator]();
+  const iterator = source[Symbol.iterator]();
+  return {
+    next: async () => iterator.next(),
+    return: async () => iterator.return?.() ?? { done: true, value: undefined },
+  };
+}
