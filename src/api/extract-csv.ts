@@ -7,7 +7,7 @@ import { openCsv, type CsvInput, type CsvRow } from "../io/input/read.js";
 import { leafColumns } from "../io/output/flatten.js";
 import { createOutputWriter, formatFromPath, type OutputFormat } from "../io/output/write.js";
 import { ExtractError } from "../errors/extract-error.js";
-import { runExtraction } from "./extract.js";
+import { runExtraction } from "../run/extraction.js";
 import { emptyTotals, type ExtractOptions, type ProgressEvent, type RunTotals, type SchemaInput } from "../config/options.js";
 import { buildMessages, type ChatMessage, type InputRecord } from "../core/prompt.js";
 import { preparePrompt, prepareRun, type RunContext } from "../run/context.js";

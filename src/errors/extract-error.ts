@@ -83,27 +83,6 @@ export class ExtractError extends Error {
   }
 }
 
-/**
- * The codes that end the whole run instead of failing one row: no row can succeed (bad
- * credentials, unknown model, no credit left, a mode the server refuses, configuration), or the
- * caller aborted.
- */
-export const FATAL_CODES: ReadonlySet<ExtractErrorCode> = new Set<ExtractErrorCode>([
-  "AUTH_FAILED",
-  "MODEL_NOT_FOUND",
-  "QUOTA_EXCEEDED",
-  "MODE_UNSUPPORTED",
-  "MISSING_API_KEY",
-  "ENGINE_UNAVAILABLE",
-  "INVALID_OPTION",
-  "ABORTED",
-]);
-
-/** True when `error` ends the whole run: its code is in {@link FATAL_CODES}, or it is marked `fatal`. */
-export function endsRun(error: ExtractError): boolean {
-  return error.fatal === true || FATAL_CODES.has(error.code);
-}
-
 /** Key-shaped tokens (OpenAI `sk-...`, bearer tokens) that must never reach output or logs. */
 const KEY_PATTERN = /\b(sk-[A-Za-z0-9_*-]{6,}|Bearer\s+[A-Za-z0-9._~+/*-]{8,})/g;
 

@@ -2,13 +2,15 @@ import { createHash } from "node:crypto";
 import { closeSync, createReadStream, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { ExtractError } from "../errors/extract-error.js";
-import { stillStands, type RowBudget, type StoredResult } from "./stored-result.js";
+import type { RowResult } from "../core/row-result.js";
+import type { AttemptBudget } from "../core/step.js";
+import { stillStands } from "./reuse.js";
 
 /** Where finished rows are kept, keyed by a hash of everything that decides their result. */
 export interface ResultStore {
   /** The stored result for `key`, unless it is a failure worth another try (under `budget`). */
-  lookup(key: string, budget?: RowBudget): StoredResult | undefined;
-  record(key: string, index: number, result: StoredResult): void;
+  lookup(key: string, budget?: AttemptBudget): RowResult | undefined;
+  record(key: string, index: number, result: RowResult): void;
   close(): void;
 }
 
@@ -176,23 +178,23 @@ export class Journal implements ResultStore {
     this.resumed.set(short, offset);
   }
 
-  lookup(key: string, budget?: RowBudget): StoredResult | undefined {
+  lookup(key: string, budget?: AttemptBudget): RowResult | undefined {
     const short = shortKey(key);
     const offset = this.recent.get(short) ?? this.resumed.get(short);
     if (offset === undefined) return undefined;
-    let entry: StoredResult & { k: string };
+    let entry: RowResult & { k: string };
     try {
-      entry = JSON.parse(this.readLine(offset)) as StoredResult & { k: string };
+      entry = JSON.parse(this.readLine(offset)) as RowResult & { k: string };
     } catch {
       return undefined; // a damaged line: the row is simply done again
     }
     // Two keys can share 52 bits; the full key in the line decides.
     if (entry.k !== key || !stillStands(entry, budget)) return undefined;
-    const { k: _key, f: _tag, i: _index, ...result } = entry as StoredResult & { k: string; f?: string; i?: number };
+    const { k: _key, f: _tag, i: _index, ...result } = entry as RowResult & { k: string; f?: string; i?: number };
     return result;
   }
 
-  record(key: string, index: number, result: StoredResult): void {
+  record(key: string, index: number, result: RowResult): void {
     // `ok` right after the tag, at a fixed position: a resume counts successes without parsing.
     const head = this.tag === undefined ? { k: key } : { k: key, f: this.tag, ok: result.ok };
     const line = Buffer.from(`${JSON.stringify({ ...head, i: index, ...result })}\n`);
@@ -247,16 +249,16 @@ function parseTagAndOk(line: Buffer): { tag: string; ok: boolean } | undefined {
  * each other are sent once, and memory stays bounded whatever the input length.
  */
 export class MemoryStore implements ResultStore {
-  private readonly results = new Map<string, StoredResult>();
+  private readonly results = new Map<string, RowResult>();
 
   constructor(private readonly capacity = 2048) {}
 
   /** Within one run the budgets do not change: whatever was recorded stands. */
-  lookup(key: string): StoredResult | undefined {
+  lookup(key: string): RowResult | undefined {
     return this.results.get(key);
   }
 
-  record(key: string, _index: number, result: StoredResult): void {
+  record(key: string, _index: number, result: RowResult): void {
     this.results.set(key, result);
     if (this.results.size > this.capacity) this.results.delete(this.results.keys().next().value!);
   }

@@ -4,9 +4,11 @@ import os from "node:os";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { Journal, MemoryStore, rowKey, runFingerprint } from "../../src/run/journal.js";
-import { stillStands, type RowBudget, type StoredResult } from "../../src/run/stored-result.js";
+import type { RowResult as StoredResult } from "../../src/core/row-result.js";
+import type { AttemptBudget as RowBudget } from "../../src/core/step.js";
+import { stillStands } from "../../src/run/reuse.js";
 
-const ok = (n: number): StoredResult => ({ ok: true, data: { n }, attempts: 1, usage: { prompt_tokens: 10, completion_tokens: 2 }, repaired: false });
+const ok = (n: number): Extract<StoredResult, { ok: true }> => ({ ok: true, data: { n }, attempts: 1, usage: { prompt_tokens: 10, completion_tokens: 2 }, repaired: false });
 const failed = (code: "SCHEMA_MISMATCH" | "RATE_LIMITED"): StoredResult => ({
   ok: false,
   error: { code, message: "x" },

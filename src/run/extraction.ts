@@ -1,0 +1,88 @@
+import type { ExtractOptions } from "../config/options.js";
+import { emptyTotals } from "../config/options.js";
+import type { InputRecord } from "../core/prompt.js";
+import { failedBeforeAnyCall, type ExtractResult, type RowResult } from "../core/row-result.js";
+import type { AttemptBudget } from "../core/step.js";
+import { ExtractError } from "../errors/extract-error.js";
+import { extractRecord } from "./attempts.js";
+import type { RunContext } from "./context.js";
+import { Journal, MemoryStore, rowKey, type ResultStore } from "./journal.js";
+import { runOrdered, type RowSource } from "./ordered.js";
+
+/**
+ * The synchronous runner: rows in, one result per row out, in input order, with bounded
+ * concurrency. A row's result comes from the store (the journal of an earlier run), from an
+ * identical row in flight, or from the model; each new one is journaled before it is yielded.
+ * `toRecord` turns a row into what the model sees, or into the error that fails it.
+ *
+ * @throws ExtractError for what ends the whole run (see `ERROR_CODES`).
+ */
+export async function* runExtraction<R>(
+  context: RunContext,
+  rows: RowSource<R>,
+  toRecord: (row: R, index: number) => InputRecord | ExtractError,
+  options: Pick<ExtractOptions, "journal" | "resume" | "signal" | "stopSignal" | "onProgress" | "onResume">,
+): AsyncGenerator<ExtractResult<unknown, R>, void, undefined> {
+  const journal = options.journal
+    ? await Journal.open(options.journal, { resume: options.resume ?? false, fingerprint: context.fingerprint })
+    : undefined;
+  const store: ResultStore = journal ?? new MemoryStore();
+  if (journal && options.resume) options.onResume?.(journal.resumeInfo);
+  // Rows of a journal written before budgets left the key match only under the old key.
+  const legacyFingerprint = journal?.hasEarlierVersionRows ? context.legacyFingerprint : undefined;
+  const { maxAttempts, maxTokens, maxTokensCap } = context.settings;
+  const budget: AttemptBudget = { maxAttempts, maxTokens, maxTokensCap };
+  const inFlight = new Map<string, Promise<RowResult>>();
+  const totals = emptyTotals();
+
+  /** A row's result: from the store, from an identical row in flight, or from the model. */
+  const resolve = async (record: InputRecord, index: number, signal: AbortSignal): Promise<RowResult & { reused: boolean }> => {
+    const key = rowKey(context.fingerprint, record);
+    const stored =
+      store.lookup(key, budget) ??
+      (legacyFingerprint === undefined ? undefined : store.lookup(rowKey(legacyFingerprint, record), budget)) ??
+      (await inFlight.get(key));
+    if (stored) return { ...stored, reused: true };
+    const running = extractRecord(context, record, signal).then((result) => {
+      store.record(key, index, result);
+      return result;
+    });
+    inFlight.set(key, running);
+    try {
+      return { ...(await running), reused: false };
+    } finally {
+      inFlight.delete(key);
+    }
+  };
+
+  const processRow = async (row: R, index: number, signal: AbortSignal): Promise<ExtractResult<unknown, R>> => {
+    const record = toRecord(row, index);
+    const result = record instanceof ExtractError ? { ...failedBeforeAnyCall(record), reused: false } : await resolve(record, index, signal);
+
+    totals.rowsDone++;
+    if (result.ok) totals.rowsOk++;
+    else totals.rowsFailed++;
+    if (result.reused) totals.rowsReused++;
+    else {
+      totals.modelCalls += result.attempts;
+      totals.usage.prompt_tokens += result.usage.prompt_tokens;
+      totals.usage.completion_tokens += result.usage.completion_tokens;
+    }
+    options.onProgress?.({ index, ...totals, usage: { ...totals.usage } });
+
+    const { attempts, usage, repaired, reused } = result;
+    return result.ok
+      ? { index, row, ok: true, data: result.data, attempts, usage, repaired, reused }
+      : { index, row, ok: false, error: result.error, attempts, usage, repaired, reused };
+  };
+
+  try {
+    yield* runOrdered(rows, processRow, {
+      concurrency: context.settings.concurrency,
+      signal: options.signal,
+      stopSignal: options.stopSignal,
+    });
+  } finally {
+    store.close();
+  }
+}
