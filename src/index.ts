@@ -18,7 +18,6 @@ export { DEFAULTS, type ExtractOptions, type ProgressEvent, type RunTotals, type
 export { ExtractError, type ExtractErrorCode, type ExtractErrorContext } from "./errors/extract-error.js";
 export { ERROR_CODES, type ErrorCodeRule } from "./errors/codes.js";
 export type { RowError, RowResult } from "./core/row-result.js";
-export { startRow, stepRow, type AttemptBudget, type AttemptRequest, type RowState, type StepOutcome } from "./core/step.js";
 export { loadSchema, listSchemas, type LoadedSchema, type LoadSchemaOptions } from "./schema/load.js";
 export { toPromptJsonSchema, type ObjectSchema } from "./schema/json-schema.js";
 export { toStrictJsonSchema } from "./schema/strict-schema.js";
