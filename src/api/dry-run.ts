@@ -2,7 +2,8 @@ import type { ReplyFormat } from "../engine/types.js";
 import { buildMessages, type ChatMessage, type InputRecord } from "../core/prompt.js";
 import { estimateCost, formatUsd } from "../models/pricing.js";
 import { isEmbeddedModel } from "../run/context.js";
-import { countMessageTokens, countTokens, isExactTokenizer, REPLY_PRIMING_TOKENS } from "../models/tokens.js";
+import { countTokens, isExactTokenizer, promptTokenCounter } from "../models/tokens.js";
+import { modelInfo } from "../models/catalogue.js";
 
 /** What a run would cost, estimated without calling the model. */
 export interface DryRunEstimate {
@@ -47,18 +48,13 @@ export async function estimateRun(
   options: DryRunOptions,
 ): Promise<DryRunEstimate> {
   const { systemPrompt, jsonSchema, model, maxTokens } = options;
-  // The system message is byte-identical for every row: count it once, not once per row.
-  const systemTokens = countMessageTokens({ role: "system", content: systemPrompt }, model);
+  const countPrompt = promptTokenCounter(systemPrompt, model);
 
   let rows = 0;
   let promptTokens = 0;
   for await (const record of records) {
     rows += 1;
-    promptTokens += REPLY_PRIMING_TOKENS;
-    for (const message of buildMessages(systemPrompt, record)) {
-      const isSharedSystem = message.role === "system" && message.content === systemPrompt;
-      promptTokens += isSharedSystem ? systemTokens : countMessageTokens(message, model);
-    }
+    promptTokens += countPrompt(buildMessages(systemPrompt, record));
   }
 
   const lowPerRow = countTokens(JSON.stringify(minimalJsonFor(jsonSchema)), model);
@@ -197,7 +193,8 @@ export function formatDryRun(
       ? `Estimated cost:    ${formatUsd(estimate.cost.low)} – ${formatUsd(estimate.cost.high)} (standard tier, no caching or Batch discounts)`
       : `Estimated cost:    price unknown for ${model}`,
   );
-  if (isReasoningModel(model)) {
+  // Reasoning models bill their hidden reasoning as completion tokens, which no count can predict.
+  if (modelInfo(model).reasoning) {
     lines.push(`Note: ${model} also bills hidden reasoning tokens as completion tokens; they are not in this estimate.`);
   }
   return lines.join("\n");
@@ -213,9 +210,4 @@ function describeReplyFormat(format: ReplyFormat, model: string): string {
       ? `response_format json_schema "${format.name}", strict`
       : `tools: function "${format.name}"${format.strict ? ", strict" : ", not strict (the schema has no strict form)"}, forced by tool_choice`;
   return `${format.mode} (${sent}); the schema also goes with every request: about ${tokens} more prompt tokens each, not in the counts below`;
-}
-
-/** Reasoning models bill their hidden reasoning as completion tokens, which no count can predict. */
-function isReasoningModel(model: string): boolean {
-  return /^(o1|o3|o4|gpt-5)([.-]|$)/.test(model.trim().toLowerCase()) && !/chat-latest/.test(model);
 }

@@ -1,7 +1,13 @@
 import { createRequire } from "node:module";
 import type { ChatMessage } from "../core/prompt.js";
+import { modelInfo, type EncodingName } from "./catalogue.js";
 
-type EncodingName = "o200k_base" | "cl100k_base";
+// Tokens are counted two ways, each on purpose:
+// - exactly, in the model's encoding from the catalogue (countTokens and the counters built on it):
+//   what OpenAI bills, for the dry run, `maxInputTokens` and the size of a field;
+// - by OpenAI's admission rule (estimateAdmissionTokens): what a request counts against a
+//   tokens-per-minute limit, known without a tokenizer, for the pacer.
+
 type EncodingModule = typeof import("gpt-tokenizer/encoding/o200k_base");
 
 /**
@@ -13,30 +19,6 @@ export const TOKENS_PER_MESSAGE = 3;
 
 /** Tokens that prime the reply (`<|start|>assistant<|message|>`), counted once per request. */
 export const REPLY_PRIMING_TOKENS = 3;
-
-// Ordered: "gpt-4" must be tried after "gpt-4o" and "gpt-4.1", which it would otherwise swallow.
-const ENCODING_BY_MODEL: readonly [RegExp, EncodingName][] = [
-  [/^(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|o1|o3|o4)(-|$)/, "o200k_base"],
-  [/^gpt-5([.-]|$)/, "o200k_base"],
-  [/^(gpt-4|gpt-3\.5-turbo)(-|$)/, "cl100k_base"],
-];
-
-/** The encoding's own name plus whether it is the model's real one. */
-function encodingOf(model: string): { name: EncodingName; exact: boolean } {
-  const base = baseModelName(model);
-  for (const [pattern, name] of ENCODING_BY_MODEL) {
-    if (pattern.test(base)) return { name, exact: true };
-  }
-  // Most models served through Chat Completions-compatible servers (Llama, Mistral, Qwen...)
-  // have their own tokenizers; o200k_base is the closest widely shared guess.
-  return { name: "o200k_base", exact: false };
-}
-
-/** Fine-tuned models (`ft:gpt-4o-mini-2024-07-18:org::id`) tokenize like their base model. */
-function baseModelName(model: string): string {
-  const name = model.trim().toLowerCase();
-  return name.startsWith("ft:") ? (name.slice(3).split(":")[0] ?? "") : name;
-}
 
 // Text in a cell such as "<|endoftext|>" reaches the API as plain text, not as a special token;
 // gpt-tokenizer would throw on it by default, so special tokens are counted as ordinary text.
@@ -64,7 +46,7 @@ function loadEncoding(name: EncodingName): EncodingModule {
  * they are approximated with o200k_base.
  */
 export function isExactTokenizer(model: string): boolean {
-  return encodingOf(model).exact;
+  return modelInfo(model).exactTokenizer;
 }
 
 /**
@@ -74,7 +56,7 @@ export function isExactTokenizer(model: string): boolean {
  */
 export function countTokens(text: string, model: string): number {
   if (text === "") return 0;
-  return loadEncoding(encodingOf(model).name).countTokens(text, PLAIN_TEXT);
+  return loadEncoding(modelInfo(model).encoding).countTokens(text, PLAIN_TEXT);
 }
 
 /**
@@ -96,7 +78,39 @@ export function countMessageTokens(message: ChatMessage, model: string): number 
  * countChatTokens(buildMessages(systemPrompt, { text: "Order #A-20417 arrived broken" }), "gpt-4o-mini");
  */
 export function countChatTokens(messages: readonly ChatMessage[], model: string): number {
+  return sumRequest(messages, (message) => countMessageTokens(message, model));
+}
+
+/** A request's prompt tokens: its messages, each counted by `countMessage`, plus the reply priming. */
+function sumRequest(messages: readonly ChatMessage[], countMessage: (message: ChatMessage) => number): number {
   let total = REPLY_PRIMING_TOKENS;
-  for (const message of messages) total += countMessageTokens(message, model);
+  for (const message of messages) total += countMessage(message);
   return total;
+}
+
+/**
+ * A prompt-token counter for the requests of one run: like {@link countChatTokens}, but the run's
+ * system message, byte-identical in every request, is counted once when the counter is made
+ * rather than once per request. The dry run and the `maxInputTokens` check both count with it.
+ *
+ * @example
+ * const countPrompt = promptTokenCounter(systemPrompt, "gpt-4o-mini");
+ * countPrompt(buildMessages(systemPrompt, record)); // === countChatTokens(buildMessages(systemPrompt, record), "gpt-4o-mini")
+ */
+export function promptTokenCounter(systemPrompt: string, model: string): (messages: readonly ChatMessage[]) => number {
+  const systemTokens = countMessageTokens({ role: "system", content: systemPrompt }, model);
+  return (messages) =>
+    sumRequest(messages, (message) =>
+      message.role === "system" && message.content === systemPrompt ? systemTokens : countMessageTokens(message, model),
+    );
+}
+
+/**
+ * What a request counts against a tokens-per-minute limit, the way OpenAI estimates it when the
+ * request arrives: the prompt at about four characters per token, plus the whole output budget
+ * (`max_tokens`), whatever the reply turns out to use. The server admits by this estimate, not by
+ * the tokenizer, so the pacer counts the same way, and needs no encoding loaded to do it.
+ */
+export function estimateAdmissionTokens(promptCharacters: number, maxTokens: number): number {
+  return Math.ceil(promptCharacters / 4) + maxTokens;
 }

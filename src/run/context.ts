@@ -6,7 +6,7 @@ import { buildSystemPrompt, type ChatMessage } from "../core/prompt.js";
 import { assertObjectSchema, toPromptJsonSchema, type JsonSchema, type ObjectSchema } from "../schema/json-schema.js";
 import { loadSchema } from "../schema/load.js";
 import { schemaName, toStrictJsonSchema } from "../schema/strict-schema.js";
-import { countMessageTokens, REPLY_PRIMING_TOKENS } from "../models/tokens.js";
+import { promptTokenCounter } from "../models/tokens.js";
 
 /** What is the same for every row of a run and needs no network: built once per run. */
 export interface PromptContext<S extends ObjectSchema = ObjectSchema> {
@@ -112,9 +112,7 @@ function withSchemaFile<T>(file: string | undefined, convert: () => T): T {
 
 function inputTokenCounter(systemPrompt: string, settings: Settings): PromptContext["countInputTokens"] {
   if (settings.maxInputTokens === undefined) return undefined;
-  const { model } = settings;
-  const fixed = REPLY_PRIMING_TOKENS + countMessageTokens({ role: "system", content: systemPrompt }, model);
-  return (messages) => messages.reduce((total, message, i) => (i === 0 ? total : total + countMessageTokens(message, model)), fixed);
+  return promptTokenCounter(systemPrompt, settings.model);
 }
 
 /**

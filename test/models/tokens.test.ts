@@ -2,7 +2,14 @@ import * as cl100k from "gpt-tokenizer/encoding/cl100k_base";
 import * as o200k from "gpt-tokenizer/encoding/o200k_base";
 import { describe, expect, it } from "vitest";
 import type { ChatMessage } from "../../src/core/prompt.js";
-import { countChatTokens, countMessageTokens, countTokens, isExactTokenizer } from "../../src/models/tokens.js";
+import {
+  countChatTokens,
+  countMessageTokens,
+  countTokens,
+  estimateAdmissionTokens,
+  isExactTokenizer,
+  promptTokenCounter,
+} from "../../src/models/tokens.js";
 
 const JAPANESE = "こんにちは世界、請求書を送ってください";
 const MIXED = "Ünïcödé 你好, world! Invoice #A-20417 — 12.50 EUR";
@@ -79,4 +86,27 @@ describe("isExactTokenizer", () => {
       expect(countTokens(JAPANESE, model)).toBe(10);
     },
   );
+});
+
+describe("promptTokenCounter", () => {
+  const systemPrompt = chat[0]!.content;
+
+  it("counts a request as countChatTokens does, the shared system message included", () => {
+    for (const model of ["gpt-4o-mini", "gpt-4", "llama3.1:8b"]) {
+      expect(promptTokenCounter(systemPrompt, model)(chat), model).toBe(countChatTokens(chat, model));
+    }
+  });
+
+  it("counts a system message other than the run's own by its content", () => {
+    const other: ChatMessage[] = [{ role: "system", content: "Something else entirely, and longer than before." }, chat[1]!];
+    expect(promptTokenCounter(systemPrompt, "gpt-4o")(other)).toBe(countChatTokens(other, "gpt-4o"));
+  });
+});
+
+describe("estimateAdmissionTokens", () => {
+  it("counts the prompt at four characters per token, rounded up, plus the whole output budget", () => {
+    expect(estimateAdmissionTokens(0, 1024)).toBe(1024);
+    expect(estimateAdmissionTokens(8, 0)).toBe(2);
+    expect(estimateAdmissionTokens(9, 100)).toBe(103);
+  });
 });

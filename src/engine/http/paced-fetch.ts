@@ -3,6 +3,7 @@ import type { Pacer } from "./pacing.js";
 import type { ChatMessage } from "../../core/prompt.js";
 import { CALL_GUARD, type CallGuard, type FirstContact } from "./first-contact.js";
 import type { ReplyFormat } from "../types.js";
+import { estimateAdmissionTokens } from "../../models/tokens.js";
 
 // The glue between the openai SDK and the run's Pacer: the SDK calls `fetch` for every HTTP
 // attempt, retries included, so a paced `fetch` is the one place that sees them all.
@@ -17,14 +18,13 @@ type Fetch = NonNullable<ConstructorParameters<typeof OpenAI>[0]>["fetch"] & {};
 export const PACING_COST = Symbol("llm-extract.pacingCost");
 
 /**
- * What a request counts against a tokens-per-minute limit, the way OpenAI estimates it when the
- * request arrives: the prompt (messages, and the mode's schema), at about four characters per
- * token, plus the whole output budget.
+ * What a request counts against a tokens-per-minute limit ({@link estimateAdmissionTokens}): its
+ * prompt is the messages and, in `json_schema` / `tools` mode, the schema sent with them.
  */
 export function estimateCost(messages: readonly ChatMessage[], maxTokens: number, format: ReplyFormat): number {
   let characters = format.mode === "json_object" ? 0 : schemaCharacters(format.schema);
   for (const message of messages) characters += message.content.length;
-  return Math.ceil(characters / 4) + maxTokens;
+  return estimateAdmissionTokens(characters, maxTokens);
 }
 
 /** The length of a schema as sent, measured once per run (the schema object is the run's own). */
