@@ -132,3 +132,23 @@ describe("leafColumns", () => {
     expect(leafColumns({ type: "object", additionalProperties: {} })).toEqual([{ name: "data", path: [], json: true }]);
   });
 });
+
+describe("leafColumns, seen through the walker", () => {
+  it("flattens a nullable object spelled with const null, and follows escaped $defs pointers", () => {
+    const schema = {
+      type: "object",
+      properties: {
+        billing: { anyOf: [{ const: null }, { $ref: "#/$defs/a~1b" }] },
+        kind: { $ref: "#/$defs/my%20kind" },
+      },
+      $defs: {
+        "a/b": { type: "object", properties: { iban: { type: "string" } }, additionalProperties: false },
+        "my kind": { enum: ["x", "y", null] },
+      },
+    };
+    expect(leafColumns(schema)).toEqual([
+      { name: "billing.iban", path: ["billing", "iban"], json: false },
+      { name: "kind", path: ["kind"], json: false },
+    ]);
+  });
+});

@@ -43,3 +43,29 @@ describe("minimalJsonFor", () => {
   });
 });
 
+
+describe("minimalJsonFor, null wherever the walker allows it", () => {
+  // The dry run once had its own allowsNull that missed `const: null` branches and nested
+  // unions, and so picked "" or 0 where the schema allows null, unlike the strict schema.
+  it("answers null for a union with a const null branch or a nested nullable branch", () => {
+    expect(
+      minimalJsonFor({
+        type: "object",
+        properties: {
+          a: { anyOf: [{ const: null }, { type: "string" }] },
+          b: { anyOf: [{ anyOf: [{ type: "string" }, { type: "null" }] }, { type: "number" }] },
+        },
+      }),
+    ).toEqual({ a: null, b: null });
+  });
+
+  it("follows references with ~1 / ~0 and percent escapes in the pointer", () => {
+    expect(
+      minimalJsonFor({
+        type: "object",
+        properties: { a: { $ref: "#/$defs/a~1b" }, b: { $ref: "#/$defs/my%20flag" } },
+        $defs: { "a/b": { type: "integer" }, "my flag": { type: "boolean" } },
+      }),
+    ).toEqual({ a: 0, b: false });
+  });
+});
