@@ -4,6 +4,7 @@ import { estimateCost, formatUsd } from "../models/pricing.js";
 import { isEmbeddedModel } from "../run/context.js";
 import { countTokens, isExactTokenizer, promptTokenCounter } from "../models/tokens.js";
 import { modelInfo } from "../models/catalogue.js";
+import { minimalJsonFor } from "../schema/minimal-value.js";
 
 /** What a run would cost, estimated without calling the model. */
 export interface DryRunEstimate {
@@ -66,94 +67,6 @@ export async function estimateRun(
   const estimate: DryRunEstimate = { rows, promptTokens, completionTokens, exact: isExactTokenizer(model) };
   if (low !== undefined && high !== undefined) estimate.cost = { low, high };
   return estimate;
-}
-
-type SchemaNode = Record<string, unknown>;
-
-/**
- * The shortest value that fits a JSON Schema as `z.toJSONSchema()` writes it: objects with every
- * property at its minimum, null where allowed, "" for strings, 0 for numbers, false for booleans,
- * [] for arrays, an enum's shortest member. It is the floor of what a valid reply costs.
- */
-export function minimalJsonFor(schema: Record<string, unknown>): unknown {
-  return minimalValue(schema, schema, new Set());
-}
-
-function minimalValue(node: unknown, root: SchemaNode, resolving: Set<string>): unknown {
-  if (typeof node !== "object" || node === null) return null; // `true` / `{}`: anything goes.
-  const schema = node as SchemaNode;
-
-  if (typeof schema.$ref === "string") {
-    const ref = schema.$ref;
-    // A schema that must contain itself has no finite minimum; null stops the descent.
-    if (resolving.has(ref)) return null;
-    resolving.add(ref);
-    const value = minimalValue(resolveRef(ref, root), root, resolving);
-    resolving.delete(ref);
-    return value;
-  }
-  if ("const" in schema) return schema.const;
-  if (allowsNull(schema)) return null;
-  if (Array.isArray(schema.enum) && schema.enum.length > 0) return shortest(schema.enum);
-
-  const branches = (schema.anyOf ?? schema.oneOf) as unknown[] | undefined;
-  if (Array.isArray(branches) && branches.length > 0) {
-    return shortest(branches.map((branch) => minimalValue(branch, root, resolving)));
-  }
-  if (Array.isArray(schema.allOf) && schema.allOf.length > 0) {
-    return minimalValue({ ...schema, allOf: undefined, ...(schema.allOf[0] as SchemaNode) }, root, resolving);
-  }
-
-  const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type];
-  const type = types.find((t) => typeof t === "string") ?? (schema.properties ? "object" : undefined);
-  switch (type) {
-    case "object": {
-      const properties = (schema.properties ?? {}) as Record<string, unknown>;
-      return Object.fromEntries(
-        Object.entries(properties).map(([key, value]) => [key, minimalValue(value, root, resolving)]),
-      );
-    }
-    case "array": {
-      const minItems = typeof schema.minItems === "number" ? schema.minItems : 0;
-      return Array.from({ length: minItems }, () => minimalValue(schema.items, root, resolving));
-    }
-    case "string":
-      return "x".repeat(typeof schema.minLength === "number" ? schema.minLength : 0);
-    case "number":
-    case "integer":
-      return 0;
-    case "boolean":
-      return false;
-    default:
-      return null;
-  }
-}
-
-function allowsNull(schema: SchemaNode): boolean {
-  if (schema.type === "null") return true;
-  if (Array.isArray(schema.type) && schema.type.includes("null")) return true;
-  if (Array.isArray(schema.enum) && schema.enum.includes(null)) return true;
-  const branches = schema.anyOf ?? schema.oneOf;
-  return Array.isArray(branches) && branches.some((branch) => (branch as SchemaNode | null)?.type === "null");
-}
-
-function shortest(values: readonly unknown[]): unknown {
-  let best = values[0];
-  for (const value of values) {
-    if (JSON.stringify(value).length < JSON.stringify(best).length) best = value;
-  }
-  return best;
-}
-
-/** Resolves a local reference such as `#/$defs/Address`; anything else counts as unknown. */
-function resolveRef(ref: string, root: SchemaNode): unknown {
-  if (!ref.startsWith("#")) return undefined;
-  let node: unknown = root;
-  for (const segment of ref.slice(1).split("/").filter(Boolean)) {
-    const key = decodeURIComponent(segment).replaceAll("~1", "/").replaceAll("~0", "~");
-    node = (node as SchemaNode | undefined)?.[key];
-  }
-  return node;
 }
 
 const INTEGER = new Intl.NumberFormat("en-US");

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Writable } from "node:stream";
 import { openCsv, type CsvInput, type CsvRow } from "../io/input/read.js";
-import { leafColumns } from "../io/output/flatten.js";
+import { leafColumns } from "../schema/columns.js";
 import { createOutputWriter, formatFromPath, type OutputFormat } from "../io/output/write.js";
 import { ExtractError } from "../errors/extract-error.js";
 import { runExtraction } from "../run/extraction.js";

@@ -1,4 +1,4 @@
-import type { JsonSchema } from "./json-schema.js";
+import { alternativesOf, isSchemaObject, propertiesOf, SCALAR_TYPES, typesOf, type JsonSchema } from "./walk.js";
 
 /**
  * The JSON Schema that node-llama-cpp turns into a decoding grammar, from the schema zod writes.
@@ -17,14 +17,13 @@ import type { JsonSchema } from "./json-schema.js";
 export function toGrammarSchema(schema: JsonSchema): JsonSchema {
   const converted = convert(schema);
   const defs = schema.$defs;
-  if (isRecord(defs)) {
+  if (isSchemaObject(defs)) {
     converted.$defs = Object.fromEntries(Object.entries(defs).map(([name, def]) => [name, convert(def)]));
   }
   return converted;
 }
 
 const GRAMMAR_FORMATS = new Set(["date", "time", "date-time"]);
-const SCALAR_TYPES = new Set(["string", "number", "integer", "boolean", "null"]);
 
 /** Any JSON value, spelled in the subset (the grammar has no "anything" keyword of its own). */
 const ANY_JSON: JsonSchema = {
@@ -32,16 +31,16 @@ const ANY_JSON: JsonSchema = {
 };
 
 function convert(node: unknown): JsonSchema {
-  if (!isRecord(node)) return node === false ? { type: "null" } : structuredClone(ANY_JSON);
+  if (!isSchemaObject(node)) return node === false ? { type: "null" } : structuredClone(ANY_JSON);
   if (typeof node.$ref === "string") {
     return node.$ref.startsWith("#/$defs/") ? { $ref: node.$ref } : structuredClone(ANY_JSON);
   }
-  const alternatives = node.anyOf ?? node.oneOf;
-  if (Array.isArray(alternatives)) return { oneOf: alternatives.map(convert) };
+  const alternatives = alternativesOf(node);
+  if (alternatives) return { oneOf: alternatives.map(convert) };
   if (node.const !== undefined) return { const: node.const };
   if (Array.isArray(node.enum)) return { enum: node.enum.filter((value) => value === null || typeof value !== "object") };
   if (Array.isArray(node.allOf)) return mergeObjects(node.allOf) ?? structuredClone(ANY_JSON);
-  if (Array.isArray(node.type)) return { oneOf: node.type.map((type) => convert({ ...node, type })) };
+  if (Array.isArray(node.type)) return { oneOf: typesOf(node).map((type) => convert({ ...node, type })) };
 
   switch (node.type) {
     case "string": {
@@ -49,14 +48,14 @@ function convert(node: unknown): JsonSchema {
       return pick(node, { type: "string" }, ["minLength", "maxLength"]);
     }
     case "object": {
-      const properties = isRecord(node.properties) ? node.properties : {};
+      const properties = propertiesOf(node);
       const extra = node.additionalProperties;
       const out: JsonSchema = {
         type: "object",
         properties: Object.fromEntries(Object.entries(properties).map(([key, value]) => [key, convert(value)])),
         // An object with fields gets exactly those (zod strips or rejects others anyway); a
         // free-form one (a record, or `{type: "object"}`) may have any keys.
-        additionalProperties: isRecord(extra) ? convert(extra) : extra === true || (extra === undefined && Object.keys(properties).length === 0),
+        additionalProperties: isSchemaObject(extra) ? convert(extra) : extra === true || (extra === undefined && Object.keys(properties).length === 0),
       };
       return pick(node, out, ["minProperties", "maxProperties"]);
     }
@@ -75,7 +74,7 @@ function convert(node: unknown): JsonSchema {
 function mergeObjects(parts: unknown[]): JsonSchema | undefined {
   const properties: Record<string, unknown> = {};
   for (const part of parts) {
-    if (!isRecord(part) || part.type !== "object" || !isRecord(part.properties)) return undefined;
+    if (!isSchemaObject(part) || part.type !== "object" || !isSchemaObject(part.properties)) return undefined;
     Object.assign(properties, part.properties);
   }
   return convert({ type: "object", properties });
@@ -84,8 +83,4 @@ function mergeObjects(parts: unknown[]): JsonSchema | undefined {
 function pick(node: Record<string, unknown>, out: JsonSchema, keys: readonly string[]): JsonSchema {
   for (const key of keys) if (typeof node[key] === "number") out[key] = node[key];
   return out;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { ExtractError, type ExtractErrorContext } from "../errors/extract-error.js";
+import type { JsonSchema } from "./walk.js";
 
 /** A zod object schema, the only top-level shape a JSON-object reply can satisfy. */
 export type ObjectSchema = z.ZodObject<z.ZodRawShape>;
 
-/** JSON Schema as a plain object. */
-export type JsonSchema = Record<string, unknown>;
+export type { JsonSchema } from "./walk.js";
 
 /**
  * True for a zod v4 object schema. Checked structurally rather than with `instanceof`, because a

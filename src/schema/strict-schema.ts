@@ -1,6 +1,6 @@
 import path from "node:path";
 import { ExtractError } from "../errors/extract-error.js";
-import type { JsonSchema } from "./json-schema.js";
+import { allowsNull, childFieldPath, isSchemaObject, mapSchemaChildren, propertiesOf, type JsonSchema } from "./walk.js";
 
 /**
  * String formats OpenAI's strict Structured Outputs accepts. Other formats (`uri`, `cuid`...) are
@@ -59,26 +59,17 @@ export function toStrictJsonSchema(jsonSchema: JsonSchema): JsonSchema {
   if (jsonSchema.type !== "object") {
     throw new ExtractError("SCHEMA_INVALID", `The schema's root must be an object for ${STRICT_MODE}.`);
   }
-  return strictNode(jsonSchema, "") as JsonSchema;
+  return strictNode(jsonSchema, "", jsonSchema) as JsonSchema;
 }
 
 /** Keywords that say what a value is; a schema with none of them accepts anything. */
 const TYPING = ["type", "enum", "const", "anyOf", "oneOf", "$ref", "properties"];
 
-function strictNode(node: unknown, at: string): unknown {
-  const schema = isRecord(node) ? node : {};
-  const out: JsonSchema = {};
-  for (const [key, value] of Object.entries(schema)) {
+function strictNode(node: unknown, at: string, root: JsonSchema): unknown {
+  const schema = isSchemaObject(node) ? node : {};
+  for (const key of Object.keys(schema)) {
     const rejected = REJECTED[key];
     if (rejected) throw refuse(at, `uses ${rejected}`, "rewrite it with plain objects, arrays, enums and unions");
-    if (key === "oneOf") out.anyOf = (value as unknown[]).map((branch) => strictNode(branch, at));
-    else if (key === "anyOf") out.anyOf = (value as unknown[]).map((branch) => strictNode(branch, at));
-    else if (key === "$defs") {
-      out.$defs = Object.fromEntries(Object.entries(value as JsonSchema).map(([name, def]) => [name, strictNode(def, `$defs.${name}`)]));
-    } else if (key === "items") {
-      if (value === false) continue; // only with prefixItems, refused above
-      out.items = strictNode(value, `${at}[]`);
-    } else if (KEPT.has(key)) out[key] = value;
   }
   if (!TYPING.some((key) => key in schema)) {
     throw refuse(
@@ -87,12 +78,20 @@ function strictNode(node: unknown, at: string): unknown {
       "give it a concrete type (string, number, enum, object...)",
     );
   }
+  // `oneOf` (zod's discriminated unions) is sent as `anyOf`, in its place.
+  const kept = Object.fromEntries(
+    Object.entries(schema).flatMap(([key, value]) => (key === "oneOf" ? [["anyOf", value]] : KEPT.has(key) ? [[key, value]] : [])),
+  );
+  // An object's properties and extra keys are closeObject's to rewrite.
+  const out = mapSchemaChildren(kept, (child, keyword, key) =>
+    keyword === "properties" || keyword === "additionalProperties" ? child : strictNode(child, childFieldPath(at, keyword, key), root),
+  );
   // zod writes a format's own regex next to it as `pattern`: the format says it, shorter.
   if ("format" in out) {
     delete out.pattern;
     if (!STRICT_FORMATS.has(out.format as string)) delete out.format;
   }
-  if (isObjectSchema(schema)) closeObject(schema, out, at);
+  if (isObjectSchema(schema)) closeObject(schema, out, at, root);
   return out;
 }
 
@@ -109,10 +108,10 @@ function isObjectSchema(schema: JsonSchema): boolean {
  * or no declared keys at all) is refused: there the keys are the data, and strict mode cannot
  * let the model choose them.
  */
-function closeObject(schema: JsonSchema, out: JsonSchema, at: string): void {
+function closeObject(schema: JsonSchema, out: JsonSchema, at: string, root: JsonSchema): void {
   const extra = schema.additionalProperties;
-  const properties = (schema.properties ?? {}) as Record<string, unknown>;
-  const toleratesAnything = extra === true || (isRecord(extra) && Object.keys(extra).length === 0);
+  const properties = propertiesOf(schema);
+  const toleratesAnything = extra === true || (isSchemaObject(extra) && Object.keys(extra).length === 0);
   const closable = extra === undefined || extra === false || (toleratesAnything && Object.keys(properties).length > 0);
   if (!closable || "propertyNames" in schema) {
     throw refuse(
@@ -124,34 +123,20 @@ function closeObject(schema: JsonSchema, out: JsonSchema, at: string): void {
   const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
   const strictProperties: JsonSchema = {};
   for (const [key, value] of Object.entries(properties)) {
-    const field = at ? `${at}.${key}` : key;
-    if (!required.has(key) && !allowsNull(value)) {
+    const field = childFieldPath(at, "properties", key);
+    if (!required.has(key) && !allowsNull(value, root)) {
       throw refuse(
         field,
         "may be left out (.optional() or .default())",
         "use .nullable() instead, so that the model answers null when the fact is absent",
       );
     }
-    strictProperties[key] = strictNode(value, field);
+    strictProperties[key] = strictNode(value, field, root);
   }
   out.type = schema.type ?? "object";
   out.properties = strictProperties;
   out.required = Object.keys(properties);
   out.additionalProperties = false;
-}
-
-function isRecord(value: unknown): value is JsonSchema {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function allowsNull(node: unknown): boolean {
-  if (typeof node !== "object" || node === null) return false;
-  const schema = node as JsonSchema;
-  if (schema.type === "null" || (Array.isArray(schema.type) && schema.type.includes("null"))) return true;
-  if (Array.isArray(schema.enum) && schema.enum.includes(null)) return true;
-  if (schema.const === null) return true;
-  const branches = schema.anyOf ?? schema.oneOf;
-  return Array.isArray(branches) && branches.some(allowsNull);
 }
 
 function refuse(at: string, problem: string, fix: string): ExtractError {

@@ -2,7 +2,8 @@ import * as o200k from "gpt-tokenizer/encoding/o200k_base";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { renderForCli } from "../../src/cli/render.js";
-import { estimateRun, formatDryRun, minimalJsonFor } from "../../src/api/dry-run.js";
+import { estimateRun, formatDryRun } from "../../src/api/dry-run.js";
+import { minimalJsonFor } from "../../src/schema/minimal-value.js";
 import { priceOf } from "../../src/models/pricing.js";
 import { buildMessages, buildSystemPrompt } from "../../src/core/prompt.js";
 import { toPromptJsonSchema } from "../../src/schema/json-schema.js";
@@ -25,36 +26,6 @@ const records = [
 async function* streamOf<T>(items: readonly T[]): AsyncGenerator<T> {
   for (const item of items) yield item;
 }
-
-describe("minimalJsonFor", () => {
-  it("gives every property its shortest value: null when nullable, shortest enum member, nested objects, empty arrays", () => {
-    expect(minimalJsonFor(jsonSchema)).toEqual({
-      customer: null,
-      urgency: "low",
-      order: { id: "", qty: 0, gift: false },
-      tags: [],
-      refund: null,
-    });
-  });
-
-  it("handles type arrays, const, minItems / minLength, and recursive references", () => {
-    expect(
-      minimalJsonFor({
-        type: "object",
-        properties: {
-          a: { type: ["string", "null"] },
-          b: { const: "v1" },
-          c: { type: "array", minItems: 2, items: { type: "integer" } },
-          d: { type: "string", minLength: 3 },
-          e: { anyOf: [{ type: "string", enum: ["long one"] }, { type: "boolean" }] },
-        },
-      }),
-    ).toEqual({ a: null, b: "v1", c: [0, 0], d: "xxx", e: false });
-
-    const node = z.object({ name: z.string(), get child() { return node; } });
-    expect(minimalJsonFor(z.toJSONSchema(node) as Record<string, unknown>)).toEqual({ name: "", child: { name: "", child: null } });
-  });
-});
 
 describe("estimateRun", () => {
   it("counts the system message once per row, each row's user message, and the framing", async () => {

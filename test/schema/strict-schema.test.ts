@@ -119,6 +119,19 @@ describe("toStrictJsonSchema", () => {
     expect(result.properties.payment.anyOf[1]).toMatchObject({ required: ["kind"], additionalProperties: false });
   });
 
+  it("makes an optional field required when the definition it refers to allows null", () => {
+    const maybeText = z.string().nullable().meta({ id: "MaybeText" });
+    const result = strict(z.object({ note: maybeText.optional(), title: maybeText }));
+    expect(result.required).toEqual(["note", "title"]);
+    expect(result.$defs).toEqual({ MaybeText: { type: ["string", "null"] } });
+  });
+
+  it("refuses what a $defs entry or a union branch cannot express, naming where", () => {
+    const place = z.object({ tags: z.record(z.string(), z.string()) }).meta({ id: "Place" });
+    expect(refusal(z.object({ home: place })).path).toBe("$defs.Place.tags");
+    expect(refusal(z.object({ either: z.union([z.string(), z.array(z.unknown())]) })).path).toBe("either[]");
+  });
+
   it.each(["ticket", "invoice", "job"])("converts the shipped %s schema", async (name) => {
     const { schema } = await loadSchema(name, { cwd: repoRoot });
     const result = strict(schema);

@@ -4,7 +4,8 @@ import { finished, type Writable } from "node:stream";
 import { stringify } from "csv-stringify";
 import type { Usage } from "../../engine/types.js";
 import { ExtractError } from "../../errors/extract-error.js";
-import { cellText, flattenRecordInto, type LeafColumn } from "./flatten.js";
+import type { LeafColumn } from "../../schema/columns.js";
+import { cellText, flattenRecordInto } from "./flatten.js";
 
 /** How rows are written: CSV with flattened columns, or one JSON object per line. */
 export type OutputFormat = "csv" | "jsonl";

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { parse } from "csv-parse/sync";
 import { afterAll, describe, expect, it } from "vitest";
-import { leafColumns, type LeafColumn } from "../../../src/io/output/flatten.ts";
+import { leafColumns, type LeafColumn } from "../../../src/schema/columns.ts";
 import { createOutputWriter, formatFromPath, type OutputOptions, type OutputRow } from "../../../src/io/output/write.ts";
 import { ExtractError } from "../../../src/errors/extract-error.ts";
 import { toPromptJsonSchema } from "../../../src/schema/json-schema.ts";
