@@ -5,34 +5,18 @@ import path from "node:path";
 import type { Writable } from "node:stream";
 import { openCsv, type CsvInput, type CsvRow } from "../io/input/read.js";
 import { leafColumns } from "../schema/columns.js";
-import { createOutputWriter, formatFromPath, type OutputFormat } from "../io/output/write.js";
+import { createOutputWriter, type OutputFormat } from "../io/output/write.js";
 import { ExtractError } from "../errors/extract-error.js";
 import { runExtraction } from "../run/extraction.js";
 import { emptyTotals, type ExtractOptions, type ProgressEvent, type RunTotals, type SchemaInput } from "../config/options.js";
+import { normalizeCsvOptions, type CsvOptions, type CsvSettings } from "../config/csv-options.js";
 import { buildMessages, type ChatMessage, type InputRecord } from "../core/prompt.js";
 import { preparePrompt, prepareRun, type RunContext } from "../run/context.js";
 import { estimateRun, type DryRunEstimate } from "./dry-run.js";
 import type { ReplyFormat } from "../engine/types.js";
 
 /** Options of {@link extractCsv}: those of `extract()`, plus where and how to write. */
-export interface ExtractCsvOptions<S extends SchemaInput = SchemaInput> extends Omit<ExtractOptions<S>, "onProgress"> {
-  /** Output file (.csv or .jsonl), or a stream. @default process.stdout */
-  out?: string | Writable;
-  /** Output format. @default from the `out` file's extension, else "csv" */
-  format?: OutputFormat;
-  /**
-   * Stop at the first malformed CSV row (wrong number of fields, a quote never closed, text after
-   * a closing quote) with a `CSV_MALFORMED` error, once the rows before it are done and written.
-   * By default such a row is written as a failed row (`_error` starting `CSV_MALFORMED: line <n>:`)
-   * and every other row is processed. @default false
-   */
-  strict?: boolean;
-  /** @deprecated Malformed rows are recorded as failed rows by default now (see `strict`); this does nothing. */
-  skipBadRows?: boolean;
-  /** Guard CSV cells that start with `=`, `+`, `-`, `@` against spreadsheet formula injection. @default true */
-  formulaGuard?: boolean;
-  /** Field delimiter of the input. @default "," */
-  delimiter?: string;
+export interface ExtractCsvOptions<S extends SchemaInput = SchemaInput> extends Omit<ExtractOptions<S>, "onProgress">, CsvOptions {
   /**
    * The journal that makes `resume` possible. @default `<out>.journal` next to an output file;
    * a temporary file (removed at the end) when writing to a stream.
@@ -83,19 +67,24 @@ export interface CsvRunSummary extends RunTotals {
  */
 export async function extractCsv<S extends SchemaInput>(input: string | NodeJS.ReadableStream, options: ExtractCsvOptions<S>): Promise<CsvRunSummary> {
   const started = performance.now();
+  const csvSettings = normalizeCsvOptions(input, options);
   const context = await prepareRun(options);
   try {
-    return await writeRun(context, input, options, started);
+    return await writeRun(context, input, options, csvSettings, started);
   } finally {
     await context.close();
   }
 }
 
 /** The body of {@link extractCsv}, once the run is prepared. */
-async function writeRun(context: RunContext, input: string | NodeJS.ReadableStream, options: ExtractCsvOptions, started: number): Promise<CsvRunSummary> {
-  const outPath = typeof options.out === "string" ? options.out : undefined;
-  const format = checkOutput(input, outPath, options);
-  const csv = await openCsv(input, { strict: options.strict, delimiter: options.delimiter });
+async function writeRun(
+  context: RunContext,
+  input: string | NodeJS.ReadableStream,
+  options: ExtractCsvOptions,
+  { outPath, format, strict, delimiter, formulaGuard }: CsvSettings,
+  started: number,
+): Promise<CsvRunSummary> {
+  const csv = await openCsv(input, { strict, delimiter });
   let columns: readonly string[];
   let destination: Writable;
   try {
@@ -109,7 +98,7 @@ async function writeRun(context: RunContext, input: string | NodeJS.ReadableStre
     format,
     inputColumns: csv.columns,
     leaves: leafColumns(context.jsonSchema),
-    formulaGuard: options.formulaGuard,
+    formulaGuard,
   });
   const temporaryDir = options.journal || outPath ? undefined : await mkdtemp(path.join(os.tmpdir(), "llm-extract-"));
   const journal = options.journal ?? (outPath ? `${outPath}.journal` : path.join(temporaryDir!, "run.journal"));
@@ -188,8 +177,9 @@ export async function estimateCsv<S extends SchemaInput>(
   input: string | NodeJS.ReadableStream,
   options: Pick<ExtractCsvOptions<S>, "schema" | "schemasDir" | "instructions" | "model" | "columns" | "maxTokens" | "delimiter" | "mode">,
 ): Promise<CsvEstimate> {
+  const { delimiter } = normalizeCsvOptions(input, { delimiter: options.delimiter });
   const context = await preparePrompt(options);
-  const csv = await openCsv(input, { delimiter: options.delimiter });
+  const csv = await openCsv(input, { delimiter });
   const columns = selectColumns(csv, context.settings.columns);
   let firstMessages: ChatMessage[] | undefined;
   async function* records(): AsyncGenerator<InputRecord> {
@@ -202,27 +192,6 @@ export async function estimateCsv<S extends SchemaInput>(
   const { model, maxTokens } = context.settings;
   const estimate = await estimateRun(records(), { systemPrompt: context.systemPrompt, jsonSchema: context.jsonSchema, model, maxTokens });
   return { input: csv.name, model, firstMessages, replyFormat: context.replyFormat, estimate };
-}
-
-/** Checks the output options that need no file access; returns the output format. */
-function checkOutput(input: unknown, outPath: string | undefined, options: ExtractCsvOptions<SchemaInput>): OutputFormat {
-  if (outPath && typeof input === "string" && path.resolve(outPath) === path.resolve(input)) {
-    throw new ExtractError("INVALID_OPTION", `The output ${outPath} is the input file: writing it would destroy the input. Choose another \`out\`.`, {
-      path: "out",
-    });
-  }
-  if (options.resume && !outPath && !options.journal) {
-    throw new ExtractError("INVALID_OPTION", "`resume` needs an output file (or a `journal` path) to find the earlier run's journal.", {
-      path: "resume",
-    });
-  }
-  const format = options.format ?? (outPath ? formatFromPath(outPath) : "csv");
-  if (!format) {
-    throw new ExtractError("INVALID_OPTION", `Cannot tell the output format of ${outPath}: name it .csv or .jsonl, or set \`format\`.`, {
-      path: "format",
-    });
-  }
-  return format;
 }
 
 /** The columns the model sees: all, or the `columns` option checked against the header. */

@@ -4,7 +4,8 @@
  * command line) and typo suggestions all come from it: a flag is added here and nowhere else.
  */
 import type { ExtractCsvOptions } from "../api/extract-csv.js";
-import { columnList, duration, format, instructions, integer, number } from "./values.js";
+import { outputFormat } from "../config/csv-options.js";
+import { columnList, duration, instructions, integer, number } from "./values.js";
 
 /** One flag of the `extract` command. */
 export interface FlagSpec {
@@ -46,7 +47,7 @@ export const FLAGS: readonly FlagSpec[] = [
     value: "<file|dir/>",
     help: "output file; .csv or .jsonl picks the format; DIR/ writes one\noutput per input; default: CSV to stdout",
   },
-  { name: "format", short: "f", type: "string", option: "format", parse: format, value: "<csv|jsonl>", help: "output format, when the -o extension does not say" },
+  { name: "format", short: "f", type: "string", option: "format", parse: outputFormat, value: "<csv|jsonl>", help: "output format, when the -o extension does not say" },
   {
     name: "model",
     short: "m",

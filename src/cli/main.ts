@@ -13,6 +13,8 @@ import { formatDryRun } from "../api/dry-run.js";
 import { ExtractError, redactSecrets } from "../errors/extract-error.js";
 import { estimateCsv, extractCsv, type CsvRunSummary } from "../api/extract-csv.js";
 import { formatResume, formatSummary, ProgressLine } from "./progress.js";
+import { DEFAULTS } from "../config/options.js";
+import { environmentSecrets, readEnvironment } from "../config/env.js";
 
 // A CLI run is one long stream of short-lived request objects. By default V8 lets the heap grow
 // to about four times what survives a full collection before collecting again (~260 MB of RSS
@@ -71,7 +73,7 @@ async function runOne(command: CliCommand, input: string, stopSignal: AbortSigna
       throw new ExtractError("OUTPUT_UNWRITABLE", `Cannot create the output folder ${command.outDir}: ${error.message}.`, { cause: error });
     });
     const name = input === "-" ? "stdin" : path.basename(input, path.extname(input));
-    options.out = path.join(command.outDir, `${name}.${options.format ?? "csv"}`);
+    options.out = path.join(command.outDir, `${name}.${options.format ?? DEFAULTS.format}`);
   }
   const progress = new ProgressLine(process.stderr, { enabled: process.stderr.isTTY === true && !command.quiet });
   const started = performance.now();
@@ -120,13 +122,14 @@ function version(): string {
 
 /** One line on stderr, naming the flags the user types where the library names options, never a secret. */
 function reportError(error: unknown, apiKey: string | undefined): number {
+  const secrets = [apiKey, ...environmentSecrets(readEnvironment())];
   if (error instanceof ExtractError) {
     const message = renderForCli(error.message);
-    process.stderr.write(`extract: ${error.code}: ${redactSecrets(message, [apiKey, process.env.OPENAI_API_KEY, process.env.AZURE_OPENAI_API_KEY])}\n`);
+    process.stderr.write(`extract: ${error.code}: ${redactSecrets(message, secrets)}\n`);
     return EXIT.usage;
   }
   const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.stderr.write(`extract: internal error (please report it): ${redactSecrets(text, [apiKey, process.env.OPENAI_API_KEY, process.env.AZURE_OPENAI_API_KEY])}\n`);
+  process.stderr.write(`extract: internal error (please report it): ${redactSecrets(text, secrets)}\n`);
   return EXIT.usage;
 }
 

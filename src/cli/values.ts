@@ -5,7 +5,6 @@
  */
 import { readFileSync } from "node:fs";
 import { ExtractError } from "../errors/extract-error.js";
-import type { OutputFormat } from "../io/output/write.js";
 
 /** An `INVALID_OPTION` error about the command line itself. */
 export function usageError(message: string): ExtractError {
@@ -48,10 +47,4 @@ export function instructions(value: string, flag: string): string {
   } catch (error) {
     throw usageError(`${flag} ${value}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
   }
-}
-
-/** `csv` or `jsonl`. */
-export function format(value: string, flag: string): OutputFormat {
-  if (value === "csv" || value === "jsonl") return value;
-  throw usageError(`${flag} expects csv or jsonl, got "${value}".`);
 }

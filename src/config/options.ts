@@ -2,7 +2,9 @@ import type OpenAI from "openai";
 import { ExtractError } from "../errors/extract-error.js";
 import type { ChatEngine, ExtractMode, Usage } from "../engine/types.js";
 import type { ResumeInfo } from "../run/journal.js";
-import type { ObjectSchema } from "../schema/json-schema.js";
+import { assertObjectSchema, type ObjectSchema } from "../schema/json-schema.js";
+import { resolveConnection, type Connection } from "./connection.js";
+import { readEnvironment, type Environment } from "./env.js";
 
 /** A schema given inline (a zod object) or by reference (a name in the schemas folder, or a path). */
 export type SchemaInput = ObjectSchema | string;
@@ -116,7 +118,7 @@ export interface ExtractOptions<S extends SchemaInput = SchemaInput> {
   onProgress?: (event: ProgressEvent) => void;
 }
 
-/** Defaults of the numeric options; the single place they are written down. */
+/** Defaults of the options (those of `extractCsv()` too); the single place they are written down. */
 export const DEFAULTS = {
   model: "gpt-4o-mini",
   concurrency: 8,
@@ -126,6 +128,12 @@ export const DEFAULTS = {
   timeout: 120_000,
   maxRetries: 4,
   mode: "json_object",
+  /** Taken from the working directory. */
+  schemasDir: "schemas",
+  format: "csv",
+  delimiter: ",",
+  strict: false,
+  formulaGuard: true,
 } as const;
 
 /** Options after defaults and checks: what the pipeline reads. */
@@ -144,6 +152,12 @@ export interface Settings {
   maxInputTokens?: number;
   columns?: readonly string[];
   instructions?: string;
+  /** The folder of named schemas, as given (relative paths are taken from the working directory). */
+  schemasDir: string;
+  /** Where the HTTP engine connects, and the keys to scrub from its messages. */
+  connection: Connection;
+  /** Where `hf:` models are downloaded from; undefined for Hugging Face itself. */
+  modelDownloadEndpoint?: string;
 }
 
 const MODES: readonly ExtractMode[] = ["json_object", "json_schema", "tools"];
@@ -162,26 +176,30 @@ const MINIMUM: Record<IntegerOption, number> = {
 };
 
 /**
- * Applies defaults and rejects bad values at once, naming the option and the value it got.
+ * Applies defaults (the environment's, then {@link DEFAULTS}) and rejects bad values at once,
+ * naming the option and the value it got.
+ * @param env What the environment says. @default readEnvironment()
  * @throws ExtractError `INVALID_OPTION`
+ * @example
+ * const settings = normalizeOptions({ concurrency: 4 });
  */
-export function normalizeOptions(options: Omit<ExtractOptions, "schema">): Settings {
+export function normalizeOptions(options: Omit<ExtractOptions, "schema">, env: Environment = readEnvironment()): Settings {
   const integer = (name: IntegerOption): number => {
     const value = options[name] ?? DEFAULTS[name];
     if (!Number.isInteger(value) || value < MINIMUM[name]) {
-      throw invalid(name, `a whole number from ${MINIMUM[name]} and up`, value);
+      throw invalidOption(name, `a whole number from ${MINIMUM[name]} and up`, value);
     }
     return value;
   };
   const optionalPositive = (name: OptionalPositiveOption): number | undefined => {
     const value = options[name];
     if (value !== undefined && !(typeof value === "number" && Number.isFinite(value) && value > 0)) {
-      throw invalid(name, "a number above 0", value);
+      throw invalidOption(name, "a number above 0", value);
     }
     return value;
   };
   const settings: Settings = {
-    model: options.model ?? (process.env.EXTRACT_MODEL || DEFAULTS.model),
+    model: options.model ?? env.model ?? DEFAULTS.model,
     concurrency: integer("concurrency"),
     maxAttempts: integer("maxAttempts"),
     maxTokens: integer("maxTokens"),
@@ -195,21 +213,40 @@ export function normalizeOptions(options: Omit<ExtractOptions, "schema">): Setti
     columns: options.columns,
     instructions: options.instructions,
     mode: options.mode ?? DEFAULTS.mode,
+    schemasDir: schemasDirOf(options.schemasDir, env),
+    connection: resolveConnection(options, env),
+    modelDownloadEndpoint: env.modelDownloadEndpoint,
   };
-  if (typeof settings.model !== "string" || settings.model.trim() === "") throw invalid("model", "a model name", options.model);
-  if (!MODES.includes(settings.mode)) throw invalid("mode", `one of ${MODES.join(", ")}`, options.mode);
+  if (typeof settings.model !== "string" || settings.model.trim() === "") throw invalidOption("model", "a model name", options.model);
+  if (!MODES.includes(settings.mode)) throw invalidOption("mode", `one of ${MODES.join(", ")}`, options.mode);
   if (settings.temperature !== undefined && !(settings.temperature >= 0 && settings.temperature <= 2)) {
-    throw invalid("temperature", "a number from 0 to 2", settings.temperature);
+    throw invalidOption("temperature", "a number from 0 to 2", settings.temperature);
   }
   if (settings.columns !== undefined && (!Array.isArray(settings.columns) || settings.columns.length === 0)) {
-    throw invalid("columns", "a non-empty list of column names", settings.columns);
+    throw invalidOption("columns", "a non-empty list of column names", settings.columns);
   }
   // A cap below the first budget would shrink the budget after a cut-off reply.
   settings.maxTokensCap = Math.max(settings.maxTokensCap, settings.maxTokens);
   return settings;
 }
 
-function invalid(name: string, expected: string, value: unknown): ExtractError {
+/**
+ * Throws unless `schema` was given as a zod object or a schema name (or path): the one option
+ * `extract()` cannot do without.
+ * @throws ExtractError `INVALID_OPTION` when it is missing, `SCHEMA_INVALID` when it is not a zod object
+ */
+export function checkSchemaOption(schema: unknown): asserts schema is SchemaInput {
+  if (schema === undefined) throw invalidOption("schema", "a zod object or a schema name", undefined);
+  if (typeof schema !== "string") assertObjectSchema(schema, "`schema`");
+}
+
+/** The folder of named schemas: `schemasDir`, else $EXTRACT_SCHEMAS_DIR, else `./schemas`. */
+export function schemasDirOf(schemasDir: string | undefined, env: Environment = readEnvironment()): string {
+  return schemasDir ?? env.schemasDir ?? DEFAULTS.schemasDir;
+}
+
+/** The `INVALID_OPTION` error for an option: "Expected `name` to be <expected>, got <value>." */
+export function invalidOption(name: string, expected: string, value: unknown): ExtractError {
   return new ExtractError("INVALID_OPTION", `Expected \`${name}\` to be ${expected}, got ${JSON.stringify(value) ?? String(value)}.`, {
     path: name,
   });

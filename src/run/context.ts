@@ -1,9 +1,9 @@
 import type { ChatEngine, ReplyFormat } from "../engine/types.js";
 import { ExtractError } from "../errors/extract-error.js";
 import { runFingerprint } from "./journal.js";
-import { normalizeOptions, type ExtractOptions, type Settings } from "../config/options.js";
+import { checkSchemaOption, normalizeOptions, type ExtractOptions, type Settings } from "../config/options.js";
 import { buildSystemPrompt, type ChatMessage } from "../core/prompt.js";
-import { assertObjectSchema, toPromptJsonSchema, type JsonSchema, type ObjectSchema } from "../schema/json-schema.js";
+import { toPromptJsonSchema, type JsonSchema, type ObjectSchema } from "../schema/json-schema.js";
 import { loadSchema } from "../schema/load.js";
 import { schemaName, toStrictJsonSchema } from "../schema/strict-schema.js";
 import { promptTokenCounter } from "../models/tokens.js";
@@ -48,11 +48,8 @@ export interface RunContext<S extends ObjectSchema = ObjectSchema> extends Promp
  */
 export async function preparePrompt(options: Omit<ExtractOptions, "onProgress">): Promise<PromptContext> {
   const settings = normalizeOptions(options);
-  if (options.schema === undefined) {
-    throw new ExtractError("INVALID_OPTION", "Expected `schema` to be a zod object or a schema name, got undefined.", { path: "schema" });
-  }
-  if (typeof options.schema !== "string") assertObjectSchema(options.schema, "`schema`");
-  const loaded = typeof options.schema === "string" ? await loadSchema(options.schema, { schemasDir: options.schemasDir }) : undefined;
+  checkSchemaOption(options.schema);
+  const loaded = typeof options.schema === "string" ? await loadSchema(options.schema, { schemasDir: settings.schemasDir }) : undefined;
   const schema = loaded?.schema ?? (options.schema as ObjectSchema);
   const jsonSchema = withSchemaFile(loaded?.file, () => toPromptJsonSchema(schema));
   const systemPrompt = buildSystemPrompt(jsonSchema, [loaded?.instructions, settings.instructions]);
@@ -129,6 +126,7 @@ export async function prepareRun(options: Omit<ExtractOptions, "onProgress">): P
       jsonSchema: prompt.jsonSchema,
       concurrency: settings.concurrency,
       signal: options.signal,
+      downloadEndpoint: settings.modelDownloadEndpoint,
     });
     return { ...prompt, engine, close: () => engine.close() };
   }
@@ -138,8 +136,7 @@ export async function prepareRun(options: Omit<ExtractOptions, "onProgress">): P
     (await import("../engine/http/openai.js")).createOpenAIEngine({
       model: settings.model,
       client: options.client,
-      apiKey: options.apiKey,
-      baseURL: options.baseURL,
+      ...settings.connection,
       timeout: settings.timeout,
       maxRetries: settings.maxRetries,
       concurrency: settings.concurrency,

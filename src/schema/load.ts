@@ -4,6 +4,7 @@ import path from "node:path";
 import { createJiti } from "jiti";
 import { z } from "zod";
 import { ExtractError } from "../errors/extract-error.js";
+import { schemasDirOf } from "../config/options.js";
 import { assertObjectSchema, isZodObject, type ObjectSchema } from "./json-schema.js";
 
 /** A schema ready to use: the zod object plus what the schema file says about itself. */
@@ -75,7 +76,7 @@ function zodReachableFrom(file: string): boolean {
  */
 export async function loadSchema(ref: string, options: LoadSchemaOptions = {}): Promise<LoadedSchema> {
   const cwd = options.cwd ?? process.cwd();
-  const schemasDir = path.resolve(cwd, options.schemasDir ?? process.env.EXTRACT_SCHEMAS_DIR ?? "schemas");
+  const schemasDir = path.resolve(cwd, schemasDirOf(options.schemasDir));
   const file = await resolveSchemaFile(ref, cwd, schemasDir);
   return file.endsWith(".json") ? loadJsonSchemaFile(file) : loadModuleFile(file);
 }

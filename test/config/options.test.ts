@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { ExtractError } from "../../src/errors/extract-error.js";
-import { DEFAULTS, normalizeOptions } from "../../src/config/options.js";
+import { checkSchemaOption, DEFAULTS, normalizeOptions, schemasDirOf } from "../../src/config/options.js";
+import { readEnvironment } from "../../src/config/env.js";
 
 describe("normalizeOptions", () => {
   it("applies the defaults", () => {
@@ -52,5 +54,68 @@ describe("normalizeOptions", () => {
     expect((error as ExtractError).code).toBe("INVALID_OPTION");
     expect((error as ExtractError).message).toContain(`\`${name}\``);
     expect((error as ExtractError).message).toContain(`got ${got}`);
+  });
+
+  it("takes its defaults from the environment it is given, after the options", () => {
+    const env = readEnvironment({
+      EXTRACT_MODEL: "env-model",
+      EXTRACT_SCHEMAS_DIR: "/env/schemas",
+      OPENAI_BASE_URL: "http://127.0.0.1:1/v1",
+      OPENAI_API_KEY: "env-key",
+      HF_ENDPOINT: "http://127.0.0.1:2/",
+    });
+    expect(normalizeOptions({}, env)).toMatchObject({
+      model: "env-model",
+      schemasDir: "/env/schemas",
+      connection: { baseURL: "http://127.0.0.1:1/v1", apiKey: "env-key", secrets: ["env-key"] },
+      modelDownloadEndpoint: "http://127.0.0.1:2/",
+    });
+    expect(normalizeOptions({ model: "m", schemasDir: "mine", apiKey: "k" }, env)).toMatchObject({
+      model: "m",
+      schemasDir: "mine",
+      connection: { baseURL: "http://127.0.0.1:1/v1", apiKey: "k" },
+    });
+  });
+
+  it("reads no environment it is not given", () => {
+    expect(normalizeOptions({}, readEnvironment({}))).toMatchObject({
+      model: DEFAULTS.model,
+      schemasDir: DEFAULTS.schemasDir,
+      connection: { baseURL: undefined, apiKey: undefined, secrets: [] },
+      modelDownloadEndpoint: undefined,
+    });
+  });
+});
+
+describe("schemasDirOf", () => {
+  it.each([
+    ["mine", { EXTRACT_SCHEMAS_DIR: "env" }, "mine"],
+    [undefined, { EXTRACT_SCHEMAS_DIR: "env" }, "env"],
+    [undefined, { EXTRACT_SCHEMAS_DIR: "" }, ""],
+    [undefined, {}, DEFAULTS.schemasDir],
+  ])("schemasDir %j with %o -> %j", (schemasDir, env, expected) => {
+    expect(schemasDirOf(schemasDir, readEnvironment(env))).toBe(expected);
+  });
+});
+
+describe("checkSchemaOption", () => {
+  it.each(["ticket", "schemas/ticket.ts", z.object({ name: z.string() })])("accepts %o", (schema) => {
+    expect(() => checkSchemaOption(schema)).not.toThrow();
+  });
+
+  it.each([
+    [undefined, "INVALID_OPTION", "Expected `schema` to be a zod object or a schema name, got undefined."],
+    [{ name: "string" }, "SCHEMA_INVALID", "`schema` is"],
+    [z.string(), "SCHEMA_INVALID", "not a zod object"],
+  ])("rejects %o with %s", (schema, code, message) => {
+    let error: unknown;
+    try {
+      checkSchemaOption(schema);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ExtractError);
+    expect(error).toMatchObject({ code });
+    expect((error as ExtractError).message).toContain(message);
   });
 });

@@ -10,13 +10,14 @@ export interface OpenAIEngineOptions {
   model: string;
   /** A ready `OpenAI` (or `AzureOpenAI`) client; when given, the connection options below are ignored. */
   client?: OpenAI;
-  /**
-   * @default $OPENAI_API_KEY ($AZURE_OPENAI_API_KEY for Azure); a placeholder when only a base URL
-   * is set (local servers need none)
-   */
+  /** The key (also Azure's, with `azure`). @default a placeholder when only a base URL is set (local servers need none) */
   apiKey?: string;
-  /** @default Azure OpenAI when $AZURE_OPENAI_ENDPOINT is set, else $OPENAI_BASE_URL, else OpenAI's API (see {@link createClient}) */
+  /** An OpenAI-compatible server. @default OpenAI's API */
   baseURL?: string;
+  /** Azure OpenAI through the SDK's `AzureOpenAI` client instead of `baseURL` (see {@link createAzureClient}). */
+  azure?: AzureConnection;
+  /** More keys to scrub from every message: those the environment holds, even when not in use. */
+  secrets?: readonly string[];
   /** Milliseconds to wait for one HTTP answer. */
   timeout: number;
   /** Transport retries of one call (429, 408, 409, 5xx, connection errors), by the SDK itself. */
@@ -27,6 +28,16 @@ export interface OpenAIEngineOptions {
   rpm?: number;
   /** Tokens per minute to stay under. */
   tpm?: number;
+}
+
+/** Where an Azure OpenAI resource is and how to reach it. */
+export interface AzureConnection {
+  /** `https://<resource>.openai.azure.com/` */
+  endpoint: string;
+  /** @default {@link AZURE_API_VERSION} */
+  apiVersion?: string;
+  /** @default the model name (the SDK takes it from the request) */
+  deployment?: string;
 }
 
 /** The HTTP engine, which always reports its pacing. */
@@ -60,7 +71,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
   const tokenLimitField = isOpenAIHost(client.baseURL) ? "max_completion_tokens" : "max_tokens";
   // Azure keys are 32 hex digits or 84 base64-like characters, which no `sk-` pattern catches:
   // every key that may be in use is scrubbed literally.
-  const secrets = [client.apiKey, options.apiKey, process.env.OPENAI_API_KEY, process.env.AZURE_OPENAI_API_KEY];
+  const secrets = [client.apiKey, options.apiKey, ...(options.secrets ?? [])];
   const azureDeployment = isAzure(client) ? (client.deploymentName ?? model) : undefined;
 
   return {
@@ -149,23 +160,20 @@ function linkedSignal(parent: AbortSignal | undefined): { signal: AbortSignal; a
 
 
 /**
- * Azure OpenAI's API version when neither OPENAI_API_VERSION nor AZURE_OPENAI_API_VERSION is set:
- * the latest generally available one for inference, which has `response_format` json_schema and tools.
+ * Azure OpenAI's API version when none is given: the latest generally available one for
+ * inference, which has `response_format` json_schema and tools.
  */
 const AZURE_API_VERSION = "2024-10-21";
 
 /**
- * The client, configured by precedence: explicit options (`baseURL`, `apiKey`) first, then Azure's
- * variables, then OpenAI's. An explicit `baseURL` always means an OpenAI-compatible server (also
- * Azure's v1 API, `https://<resource>.openai.azure.com/openai/v1/`). Otherwise AZURE_OPENAI_ENDPOINT
- * selects the SDK's own `AzureOpenAI` client (see {@link createAzureClient}); else OPENAI_BASE_URL
- * and OPENAI_API_KEY apply, as in the SDK.
+ * The client: Azure's with `azure`, else one for `baseURL` (any OpenAI-compatible server, also
+ * Azure's v1 API, `https://<resource>.openai.azure.com/openai/v1/`) or OpenAI's API. Which one the
+ * options and the environment ask for is decided by `normalizeOptions()`.
  */
 function createClient(options: OpenAIEngineOptions): OpenAI {
-  const azureEndpoint = process.env.AZURE_OPENAI_ENDPOINT || undefined;
-  if (options.baseURL === undefined && azureEndpoint) return createAzureClient(options, azureEndpoint);
-  const baseURL = options.baseURL ?? (process.env.OPENAI_BASE_URL || undefined);
-  let apiKey = options.apiKey ?? (process.env.OPENAI_API_KEY || undefined);
+  if (options.azure) return createAzureClient(options, options.azure);
+  let { apiKey } = options;
+  const { baseURL } = options;
   if (!apiKey) {
     if (!baseURL) {
       throw new ExtractError(
@@ -182,13 +190,11 @@ function createClient(options: OpenAIEngineOptions): OpenAI {
 /**
  * The SDK's `AzureOpenAI` client, which sends the key as an `api-key` header, adds `api-version`
  * to every URL and routes `/openai/deployments/<deployment>/chat/completions`. The deployment is
- * AZURE_OPENAI_DEPLOYMENT, else the model name (the SDK takes it from the request); the model name
- * still decides the tokenizer and prices. The API version is OPENAI_API_VERSION (the SDK's own
- * variable), else AZURE_OPENAI_API_VERSION, else {@link AZURE_API_VERSION}.
+ * `azure.deployment`, else the model name (the SDK takes it from the request); the model name
+ * still decides the tokenizer and prices.
  */
-function createAzureClient(options: OpenAIEngineOptions, endpoint: string): OpenAI {
-  const apiKey = options.apiKey ?? (process.env.AZURE_OPENAI_API_KEY || undefined);
-  if (!apiKey) {
+function createAzureClient(options: OpenAIEngineOptions, azure: AzureConnection): OpenAI {
+  if (!options.apiKey) {
     throw new ExtractError(
       "MISSING_API_KEY",
       "AZURE_OPENAI_ENDPOINT is set, so requests go to Azure OpenAI, but there is no key: set AZURE_OPENAI_API_KEY (or `apiKey`). " +
@@ -196,12 +202,12 @@ function createAzureClient(options: OpenAIEngineOptions, endpoint: string): Open
     );
   }
   return new AzureOpenAI({
-    endpoint,
+    endpoint: azure.endpoint,
     // null, not undefined: the SDK would otherwise take OPENAI_BASE_URL, and refuse it next to an endpoint.
     baseURL: null,
-    apiKey,
-    apiVersion: process.env.OPENAI_API_VERSION || process.env.AZURE_OPENAI_API_VERSION || AZURE_API_VERSION,
-    deployment: process.env.AZURE_OPENAI_DEPLOYMENT || undefined,
+    apiKey: options.apiKey,
+    apiVersion: azure.apiVersion ?? AZURE_API_VERSION,
+    deployment: azure.deployment,
     timeout: options.timeout,
     maxRetries: options.maxRetries,
   });

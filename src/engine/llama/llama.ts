@@ -19,6 +19,11 @@ export interface LlamaEngineOptions {
   concurrency: number;
   /** Cancels a model download. */
   signal?: AbortSignal;
+  /**
+   * Where node-llama-cpp downloads `hf:` models from, ending in `/` (it reads $MODEL_ENDPOINT and
+   * $HF_ENDPOINT itself; this must say the same). @default "https://huggingface.co/"
+   */
+  downloadEndpoint?: string;
 }
 
 /** The embedded engine: a {@link ChatEngine} that also frees the model when the run ends. */
@@ -46,6 +51,9 @@ export const MAX_SEQUENCES = 4;
  */
 const MAX_CONTEXT_SIZE = 8192;
 
+/** Where `hf:` models come from when no other endpoint is configured. */
+const HUGGING_FACE = "https://huggingface.co/";
+
 /** How long to wait for the model host to answer before an `hf:` download is declared impossible. */
 const REACHABILITY_TIMEOUT_MS = 10_000;
 
@@ -64,7 +72,7 @@ const REACHABILITY_TIMEOUT_MS = 10_000;
 export async function createLlamaEngine(options: LlamaEngineOptions): Promise<LlamaEngine> {
   const localFile = options.model.startsWith("local:") ? localModelFile(options.model.slice("local:".length)) : undefined;
   const lib = await importNodeLlamaCpp();
-  const modelPath = localFile ?? (await downloadedModelFile(lib, options.model, options.signal));
+  const modelPath = localFile ?? (await downloadedModelFile(lib, options.model, options.downloadEndpoint ?? HUGGING_FACE, options.signal));
   const llama = await loadLlama(lib);
   // A grammar error is a schema problem; found before the (possibly long) model load.
   const grammar = await createGrammar(llama, options.jsonSchema);
@@ -276,11 +284,10 @@ function localModelFile(file: string): string {
 }
 
 /** An `hf:` model's file in node-llama-cpp's cache, downloaded first if it is not there yet. */
-async function downloadedModelFile(lib: NodeLlamaCpp, model: string, signal?: AbortSignal): Promise<string> {
+async function downloadedModelFile(lib: NodeLlamaCpp, model: string, host: string, signal?: AbortSignal): Promise<string> {
   const cached = await lib.resolveModelFile(model, { download: false, cli: false }).catch(() => undefined);
   if (cached) return cached;
   // node-llama-cpp retries a download that cannot connect for many minutes; say it at once.
-  const host = huggingFaceEndpoint();
   try {
     await fetch(host, { method: "HEAD", signal: AbortSignal.timeout(REACHABILITY_TIMEOUT_MS) });
   } catch (error) {
@@ -299,14 +306,6 @@ async function downloadedModelFile(lib: NodeLlamaCpp, model: string, signal?: Ab
       cause: error,
     });
   }
-}
-
-/** Where node-llama-cpp downloads `hf:` models from (its own rule: MODEL_ENDPOINT, HF_ENDPOINT, else Hugging Face). */
-function huggingFaceEndpoint(): string {
-  for (const value of [process.env.MODEL_ENDPOINT, process.env.HF_ENDPOINT]) {
-    if (value && URL.canParse(value)) return value.endsWith("/") ? value : `${value}/`;
-  }
-  return "https://huggingface.co/";
 }
 
 function networkMessage(error: unknown): string {

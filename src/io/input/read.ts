@@ -169,14 +169,6 @@ class RowParser extends Parser {
   }
 }
 
-function checkDelimiter(delimiter: unknown): string {
-  if (typeof delimiter === "string" && delimiter !== "" && !/["\r\n]/.test(delimiter)) return delimiter;
-  throw new ExtractError(
-    "INVALID_OPTION",
-    `Expected \`delimiter\` to be a non-empty string without quotes or line breaks, got ${JSON.stringify(delimiter)}.`,
-  );
-}
-
 /**
  * Pulls what the parser produced, one item at a time, throwing for a malformed row if
  * `strict`. Unlike the stream's own async iterator, it hands out the items already parsed
@@ -231,20 +223,20 @@ async function* readParsed(parser: Parser, builder: RowBuilder, name: string): A
  * unless `strict` makes it throw.
  *
  * @param source A file path, "-" for stdin, or a readable byte stream.
- * @throws ExtractError `INPUT_UNREADABLE` (missing file, a directory, no permission),
- *   `INVALID_OPTION` (bad delimiter), or `CSV_MALFORMED` / `INVALID_ENCODING` in the header.
+ * @throws ExtractError `INPUT_UNREADABLE` (missing file, a directory, no permission), or
+ *   `CSV_MALFORMED` / `INVALID_ENCODING` in the header. The delimiter comes checked
+ *   (`normalizeCsvOptions()`).
  * @example
  * const input = await openCsv("tickets.csv");
  * console.log(input.columns);
  * for await (const row of input.rows) console.log(row.line, row.error?.message ?? row.record);
  */
 export async function openCsv(source: string | NodeJS.ReadableStream, options: OpenCsvOptions = {}): Promise<CsvInput> {
-  const delimiter = checkDelimiter(options.delimiter ?? ",");
   const { name, stream, totalBytes } = await openSource(source);
   const builder = new RowBuilder(name, options.strict ?? false);
   const decoder = createDecoder(name);
   const parser = new RowParser(builder, {
-    delimiter,
+    delimiter: options.delimiter ?? ",",
     // Listed rather than detected, so a file mixing line endings leaves no stray "\r" in values.
     record_delimiter: ["\r\n", "\n", "\r"],
     skip_empty_lines: true,

@@ -1,5 +1,4 @@
 import { once } from "node:events";
-import { extname } from "node:path";
 import { finished, type Writable } from "node:stream";
 import { stringify } from "csv-stringify";
 import type { Usage } from "../../engine/types.js";
@@ -63,20 +62,14 @@ const COLLISION_PREFIX = "extracted.";
  * Plain numbers (`-12.50`, `+3`, `-0.5e3`) are left alone: they run nothing, and prefixing
  * negative amounts would corrupt data.
  *
- * @throws ExtractError `INVALID_OPTION` for an unknown format. Writing rejects with
- * `OUTPUT_UNWRITABLE` naming the destination when the stream fails.
+ * Options come checked (`normalizeCsvOptions()`). Writing rejects with `OUTPUT_UNWRITABLE`
+ * naming the destination when the stream fails.
  * @example
  * const writer = createOutputWriter(createWriteStream("out.csv"), { format: "csv", inputColumns, leaves });
  * for await (const result of extract(rows, options)) await writer.write({ ...result, input: result.row });
  * await writer.close();
  */
 export function createOutputWriter(destination: Writable, options: OutputOptions): OutputWriter {
-  if (options.format !== "csv" && options.format !== "jsonl") {
-    throw new ExtractError(
-      "INVALID_OPTION",
-      `Expected \`format\` to be "csv" or "jsonl", got ${JSON.stringify(options.format)}.`,
-    );
-  }
   const csv = options.format === "csv";
   const guard = csv && options.formulaGuard !== false;
   const header = csv ? csvHeader(options.inputColumns, options.leaves).map((name) => (guard ? guardFormula(name) : name)) : [];
@@ -150,14 +143,6 @@ export function createOutputWriter(destination: Writable, options: OutputOptions
   }
 
   return { header, write, close };
-}
-
-/** The format implied by an output path: ".csv" -> "csv", ".jsonl"/".ndjson" -> "jsonl", else undefined. */
-export function formatFromPath(path: string): OutputFormat | undefined {
-  const extension = extname(path).toLowerCase();
-  if (extension === ".csv") return "csv";
-  if (extension === ".jsonl" || extension === ".ndjson") return "jsonl";
-  return undefined;
 }
 
 function csvHeader(inputColumns: readonly string[], leaves: readonly LeafColumn[]): string[] {

@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { parse } from "csv-parse/sync";
 import { afterAll, describe, expect, it } from "vitest";
 import { leafColumns, type LeafColumn } from "../../../src/schema/columns.ts";
-import { createOutputWriter, formatFromPath, type OutputOptions, type OutputRow } from "../../../src/io/output/write.ts";
+import { createOutputWriter, type OutputOptions, type OutputRow } from "../../../src/io/output/write.ts";
 import { ExtractError } from "../../../src/errors/extract-error.ts";
 import { toPromptJsonSchema } from "../../../src/schema/json-schema.ts";
 import ticket from "../../../schemas/ticket.ts";
@@ -246,12 +246,6 @@ describe("output errors", () => {
     expect(stream.closed).toBe(true);
     expect(await readFile(file, "utf8")).toContain('"data":{"ok":true}');
   });
-
-  it("rejects an unknown format with INVALID_OPTION", () => {
-    expect(() => createOutputWriter(new MemorySink(), { format: "tsv" as "csv", inputColumns: [], leaves: [] })).toThrow(
-      expect.objectContaining({ code: "INVALID_OPTION" }),
-    );
-  });
 });
 
 describe("standard output", () => {
@@ -271,18 +265,5 @@ describe("standard output", () => {
       cwd: fileURLToPath(new URL("../../..", import.meta.url)),
     });
     expect(stdout).toBe("id,_error\n1,\nprinted after close\n");
-  });
-});
-
-describe("formatFromPath", () => {
-  it.each([
-    ["out.csv", "csv"],
-    ["OUT.CSV", "csv"],
-    ["dir.v2/out.jsonl", "jsonl"],
-    ["out.ndjson", "jsonl"],
-    ["out.json", undefined],
-    ["out", undefined],
-  ])("%s -> %s", (file, format) => {
-    expect(formatFromPath(file)).toBe(format);
   });
 });
