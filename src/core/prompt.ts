@@ -1,10 +1,7 @@
+import type { ChatMessage } from "../engine/types.js";
 import type { JsonSchema } from "../schema/json-schema.js";
 
-/** One Chat Completions message, as llm-extract sends them. */
-export interface ChatMessage {
-  role: "system" | "user" | "assistant";
-  content: string;
-}
+export type { ChatMessage };
 
 /** A row as the model sees it: the selected columns, or `{ text }` for a plain string. */
 export type InputRecord = Record<string, unknown>;

@@ -1,6 +1,11 @@
 import type { PacingStats } from "./http/pacing.js";
-import type { ChatMessage } from "../core/prompt.js";
 import type { JsonSchema } from "../schema/json-schema.js";
+
+/** One Chat Completions message, as llm-extract sends them (the engines' input, built by core/prompt). */
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
 
 /** Tokens billed for one or more model calls, in the Chat Completions API's own terms. */
 export interface Usage {

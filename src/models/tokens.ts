@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import type { ChatMessage } from "../core/prompt.js";
+import type { ChatMessage } from "../engine/types.js";
 import { modelInfo, type EncodingName } from "./catalogue.js";
 
 // Tokens are counted two ways, each on purpose:

@@ -1,8 +1,7 @@
 import OpenAI, { type AzureOpenAI } from "openai";
 import type { Pacer } from "./pacing.js";
-import type { ChatMessage } from "../../core/prompt.js";
 import { CALL_GUARD, type CallGuard, type FirstContact } from "./first-contact.js";
-import type { ReplyFormat } from "../types.js";
+import type { ChatMessage, ReplyFormat } from "../types.js";
 import { estimateAdmissionTokens } from "../../models/tokens.js";
 
 // The glue between the openai SDK and the run's Pacer: the SDK calls `fetch` for every HTTP

@@ -2,10 +2,9 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import type { ChatHistoryItem, Llama, LlamaChat, LlamaContext, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import { ExtractError } from "../../errors/extract-error.js";
-import type { ChatMessage } from "../../core/prompt.js";
 import type { JsonSchema } from "../../schema/json-schema.js";
 import { toGrammarSchema } from "../../schema/grammar-schema.js";
-import type { ChatEngine, CompletionReply, CompletionRequest } from "../types.js";
+import type { ChatEngine, ChatMessage, CompletionReply, CompletionRequest } from "../types.js";
 
 type NodeLlamaCpp = typeof import("node-llama-cpp");
 
