@@ -1,12 +1,12 @@
-import { existsSync, statSync } from "node:fs";
-import path from "node:path";
 import type { ChatHistoryItem, Llama, LlamaChat, LlamaContext, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import { ExtractError } from "../../errors/extract-error.js";
 import type { JsonSchema } from "../../schema/json-schema.js";
 import { toGrammarSchema } from "../../schema/grammar-schema.js";
+import { downloadedModelFile, localModelFile, messageOf } from "./model-file.js";
 import type { ChatEngine, ChatMessage, CompletionReply, CompletionRequest } from "../types.js";
 
-type NodeLlamaCpp = typeof import("node-llama-cpp");
+/** The node-llama-cpp module, imported on demand (an optional peer dependency). */
+export type NodeLlamaCpp = typeof import("node-llama-cpp");
 
 /** Options of {@link createLlamaEngine}. */
 export interface LlamaEngineOptions {
@@ -50,12 +50,6 @@ export const MAX_SEQUENCES = 4;
  */
 const MAX_CONTEXT_SIZE = 8192;
 
-/** Where `hf:` models come from when no other endpoint is configured. */
-const HUGGING_FACE = "https://huggingface.co/";
-
-/** How long to wait for the model host to answer before an `hf:` download is declared impossible. */
-const REACHABILITY_TIMEOUT_MS = 10_000;
-
 /**
  * A {@link ChatEngine} that runs a GGUF model in this process through `node-llama-cpp` (an
  * optional peer dependency, imported only here). Every reply is generated under a grammar made
@@ -71,7 +65,7 @@ const REACHABILITY_TIMEOUT_MS = 10_000;
 export async function createLlamaEngine(options: LlamaEngineOptions): Promise<LlamaEngine> {
   const localFile = options.model.startsWith("local:") ? localModelFile(options.model.slice("local:".length)) : undefined;
   const lib = await importNodeLlamaCpp();
-  const modelPath = localFile ?? (await downloadedModelFile(lib, options.model, options.downloadEndpoint ?? HUGGING_FACE, options.signal));
+  const modelPath = localFile ?? (await downloadedModelFile(lib, options.model, options.downloadEndpoint, options.signal));
   const llama = await loadLlama(lib);
   // A grammar error is a schema problem; found before the (possibly long) model load.
   const grammar = await createGrammar(llama, options.jsonSchema);
@@ -269,49 +263,4 @@ async function createGrammar(llama: Llama, jsonSchema: JsonSchema): Promise<Llam
   } catch (error) {
     throw new ExtractError("SCHEMA_INVALID", `The schema cannot be turned into a decoding grammar: ${messageOf(error)}.`, { cause: error });
   }
-}
-
-/** The absolute path of a `local:` model file, which must exist. */
-function localModelFile(file: string): string {
-  const absolute = path.resolve(file);
-  if (!existsSync(absolute) || !statSync(absolute).isFile()) {
-    throw new ExtractError("MODEL_NOT_FOUND", `Model file not found: ${file} (resolved to ${absolute}). Check the path in \`model\` (local:PATH).`, {
-      file: absolute,
-    });
-  }
-  return absolute;
-}
-
-/** An `hf:` model's file in node-llama-cpp's cache, downloaded first if it is not there yet. */
-async function downloadedModelFile(lib: NodeLlamaCpp, model: string, host: string, signal?: AbortSignal): Promise<string> {
-  const cached = await lib.resolveModelFile(model, { download: false, cli: false }).catch(() => undefined);
-  if (cached) return cached;
-  // node-llama-cpp retries a download that cannot connect for many minutes; say it at once.
-  try {
-    await fetch(host, { method: "HEAD", signal: AbortSignal.timeout(REACHABILITY_TIMEOUT_MS) });
-  } catch (error) {
-    throw new ExtractError(
-      "CONNECTION_FAILED",
-      `${model} is not in the model cache and ${host} cannot be reached (${networkMessage(error)}). ` +
-        "Run once where the network allows (the download is kept in ~/.node-llama-cpp/models), or set `model` to local:PATH.",
-      { cause: error },
-    );
-  }
-  try {
-    return await lib.resolveModelFile(model, { cli: false, signal });
-  } catch (error) {
-    if (signal?.aborted) throw new ExtractError("ABORTED", `The download of ${model} was aborted.`, { cause: error });
-    throw new ExtractError("MODEL_NOT_FOUND", `Could not download ${model} from ${host}: ${messageOf(error)}. Check the URI (hf:user/repo:quant or hf:user/repo/file.gguf).`, {
-      cause: error,
-    });
-  }
-}
-
-function networkMessage(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? messageOf(error);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
