@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { ExtractCsvOptions } from "../api/extract-csv.js";
-import { FLAGS, flagOf, formatFlagList, parseArgsOptions, type FlagSpec } from "./flags.js";
+import { FLAGS, flagOf, formatFlagList, parseArgsOptions, setOptionsFromFlags, type FlagSpec } from "./flags.js";
 import { closestName } from "./suggest.js";
 import { usageError } from "./values.js";
 
@@ -26,6 +26,8 @@ export interface CliCommand {
   inputs: string[];
   /** One output per input in this folder (from `-o DIR/`). */
   outDir?: string;
+  /** Where to write the HTML report of the output after the run (`--report`). */
+  report?: string;
   options: ExtractCsvOptions;
 }
 
@@ -55,12 +57,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (!values.schema) throw usageError("Missing --schema: name a schema in ./schemas (e.g. --schema ticket) or give a path.");
   if (positionals.length === 0) throw usageError("Missing input: give one or more CSV files, or - for stdin.");
 
-  const options = command.options as unknown as Record<string, unknown>;
-  for (const spec of FLAGS) {
-    const value = values[spec.name];
-    if (!spec.option || value === undefined) continue;
-    options[spec.option] = typeof value === "string" && spec.parse ? spec.parse(value, flagOf(spec)) : value;
-  }
+  setOptionsFromFlags(FLAGS, values, command.options);
 
   const out = command.options.out;
   if (typeof out === "string" && (out.endsWith("/") || out.endsWith(path.sep) || isDirectory(out))) {
@@ -71,6 +68,10 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     throw usageError(`${positionals.length} inputs need an output folder: -o DIR/ writes one output per input.`);
   }
   if (positionals.filter((input) => input === "-").length > 1) throw usageError("stdin (-) can be read only once.");
+  if (typeof values.report === "string") {
+    if (typeof command.options.out !== "string") throw usageError("--report needs -o FILE: the report is made from the output file.");
+    command.report = values.report;
+  }
   return command;
 }
 

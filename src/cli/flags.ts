@@ -4,6 +4,7 @@
  * command line) and typo suggestions all come from it: a flag is added here and nowhere else.
  */
 import type { ExtractCsvOptions } from "../api/extract-csv.js";
+import type { ReportOptions } from "../quality/report.js";
 import { outputFormat } from "../config/csv-options.js";
 import { columnList, duration, instructions, integer, number } from "./values.js";
 
@@ -18,7 +19,7 @@ export interface FlagSpec {
    * The library option the flag sets. Library messages name this option in backticks
    * (`maxTokens`); the CLI prints the flag (--max-tokens) in its place.
    */
-  option?: keyof ExtractCsvOptions;
+  option?: keyof ExtractCsvOptions | keyof ReportOptions;
   /** Turns the typed text into the option's value; throws `INVALID_OPTION` naming the flag. Default: the text as is. */
   parse?: (value: string, flag: string) => unknown;
   /** The value's placeholder in the usage text: `<n>`. */
@@ -72,6 +73,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "instructions", type: "string", option: "instructions", parse: instructions, value: "<text|@file>", help: "extra instructions for the model" },
   { name: "resume", type: "boolean", option: "resume", help: "reuse rows an earlier run of the same job finished (needs -o)" },
   { name: "dry-run", type: "boolean", help: "print the first row's messages and a token/cost estimate; no calls" },
+  { name: "report", type: "string", value: "<file.html>", help: "after the run, write an HTML report of the output (needs -o FILE;\na .jsonl output shows where each value is in the source)" },
   {
     name: "strict",
     type: "boolean",
@@ -118,6 +120,15 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "version", type: "boolean", help: "the version" },
 ];
 
+/** The flags of `extract report OUTPUT`, in the order its usage text lists them. */
+export const REPORT_FLAGS: readonly FlagSpec[] = [
+  { name: "out", short: "o", type: "string", value: "<report.html>", help: "where to write the report (required)" },
+  { name: "schema", short: "s", type: "string", option: "schema", value: "<name|path>", help: "the run's schema: needed for a CSV output; for JSONL, fields\nare read from the records without it" },
+  { name: "model", short: "m", type: "string", option: "model", value: "<name>", help: "the run's model, to estimate the cost of its tokens" },
+  { name: "max-rows", type: "string", option: "maxRows", parse: integer, value: "<n>", help: "rows embedded for the row browser (default 5000)" },
+  { name: "help", short: "h", type: "boolean", help: "this text" },
+];
+
 /** The flag as a user types it: `--max-tokens`, or `--no-formula-guard` for a negated boolean. */
 export function flagOf(spec: FlagSpec): string {
   return `--${spec.negated ? "no-" : ""}${spec.name}`;
@@ -129,15 +140,25 @@ const ENV_OF_OPTION: Partial<Record<keyof ExtractCsvOptions, string>> = { schema
 /** What the CLI prints for each option name a library message may name: the flag, else the variable. */
 export const CLI_NAME_OF_OPTION: ReadonlyMap<string, string> = new Map([
   ...Object.entries(ENV_OF_OPTION),
-  ...FLAGS.filter((spec) => spec.option).map((spec) => [spec.option!, flagOf(spec)] as const),
+  ...[...REPORT_FLAGS, ...FLAGS].filter((spec) => spec.option).map((spec) => [spec.option!, flagOf(spec)] as const),
 ]);
+
+/** Sets each option of `target` that a flag in `values` (parseArgs' result) names, through the flag's `parse`. */
+export function setOptionsFromFlags(flags: readonly FlagSpec[], values: Record<string, unknown>, target: object): void {
+  const options = target as Record<string, unknown>;
+  for (const spec of flags) {
+    const value = values[spec.name];
+    if (!spec.option || value === undefined) continue;
+    options[spec.option] = typeof value === "string" && spec.parse ? spec.parse(value, flagOf(spec)) : value;
+  }
+}
 
 type ParseArgsOptions = Record<string, { type: "string" | "boolean"; short?: string; default?: boolean }>;
 
-/** The table in the shape `util.parseArgs` takes. */
-export function parseArgsOptions(): ParseArgsOptions {
+/** A table (the run's flags by default) in the shape `util.parseArgs` takes. */
+export function parseArgsOptions(flags: readonly FlagSpec[] = FLAGS): ParseArgsOptions {
   const options: ParseArgsOptions = {};
-  for (const spec of FLAGS) {
+  for (const spec of flags) {
     options[spec.name] = { type: spec.type, ...(spec.short && { short: spec.short }), ...(spec.negated && { default: true }) };
   }
   return options;
@@ -146,10 +167,10 @@ export function parseArgsOptions(): ParseArgsOptions {
 /** Where descriptions start in the usage text's flag list. */
 const HELP_COLUMN = 28;
 
-/** The usage text's flag list, two columns, from the table. */
-export function formatFlagList(): string {
+/** The usage text's flag list, two columns, from a table (the run's flags by default). */
+export function formatFlagList(flags: readonly FlagSpec[] = FLAGS): string {
   const lines: string[] = [];
-  for (const spec of FLAGS) {
+  for (const spec of flags) {
     const left = `  ${spec.short ? `-${spec.short}, ` : "    "}${flagOf(spec)}${spec.value ? ` ${spec.value}` : ""}`;
     const [first, ...more] = spec.help.split("\n");
     lines.push(`${left.length <= HELP_COLUMN - 2 ? left.padEnd(HELP_COLUMN) : `${left}  `}${first}`);

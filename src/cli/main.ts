@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import v8 from "node:v8";
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseCommandLine, USAGE, type CliCommand } from "./args.js";
 import { renderForCli } from "./render.js";
@@ -15,6 +15,8 @@ import { estimateCsv, extractCsv, type CsvRunSummary } from "../api/extract-csv.
 import { formatResume, formatSummary, ProgressLine } from "./progress.js";
 import { DEFAULTS } from "../config/options.js";
 import { environmentSecrets, readEnvironment } from "../config/env.js";
+import { createReport, type ReportOptions } from "../quality/report.js";
+import { parseReportCommand, REPORT_USAGE } from "./report-args.js";
 
 // A CLI run is one long stream of short-lived request objects. By default V8 lets the heap grow
 // to about four times what survives a full collection before collecting again (~260 MB of RSS
@@ -28,6 +30,7 @@ const EXIT = { ok: 0, rowsFailed: 1, usage: 2, interrupted: 130 } as const;
 async function main(argv: readonly string[]): Promise<number> {
   // As git does: a bare command is a request for the usage, but not a successful run.
   if (argv.length === 0) return print(process.stderr, USAGE, EXIT.usage);
+  if (argv[0] === "report") return reportCommand(argv.slice(1));
   const command = parseCommandLine(argv);
   if (command.help) return print(process.stdout, USAGE);
   if (command.version) return print(process.stdout, version());
@@ -87,10 +90,29 @@ async function runOne(command: CliCommand, input: string, stopSignal: AbortSigna
     });
     progress.finish();
     if (!command.quiet) process.stderr.write(`${summary.input}: ${formatSummary(summary)}\n`);
+    if (command.report && !summary.interrupted) {
+      await writeReport(summary.output, command.report, { schema: options.schema, schemasDir: options.schemasDir, model: summary.model, run: summary });
+      if (!command.quiet) process.stderr.write(`Report: ${command.report}\n`);
+    }
     return summary;
   } finally {
     progress.finish();
   }
+}
+
+/** `extract report OUTPUT -o report.html`: the HTML report of an earlier run's output. */
+async function reportCommand(argv: readonly string[]): Promise<number> {
+  const command = parseReportCommand(argv);
+  if (command.help) return print(process.stdout, REPORT_USAGE);
+  await writeReport(command.output, command.out, command.options);
+  return EXIT.ok;
+}
+
+async function writeReport(output: string, file: string, options: ReportOptions): Promise<void> {
+  const html = await createReport(output, options);
+  await writeFile(file, html).catch((error: Error) => {
+    throw new ExtractError("OUTPUT_UNWRITABLE", `Cannot write the report ${file}: ${error.message}.`, { file, cause: error });
+  });
 }
 
 /** `--dry-run`: the first row's messages and an estimate for the whole input; no network. */
