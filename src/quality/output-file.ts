@@ -76,18 +76,27 @@ export async function* readOutputFile(file: string, leaves?: readonly LeafColumn
 async function* readJsonLines(file: string): AsyncGenerator<OutputLine> {
   const lines = createInterface({ input: openStream(file), crlfDelay: Infinity });
   let number = 0;
-  for await (const text of lines) {
-    number++;
-    if (text.trim() === "") continue;
-    let line: unknown;
-    try {
-      line = JSON.parse(text);
-    } catch (error) {
-      throw unreadable(file, `line ${number} is not JSON (${(error as Error).message})`, error, number);
+  try {
+    for await (const text of lines) {
+      number++;
+      if (text.trim() === "") continue;
+      yield parseLine(file, text, number);
     }
-    if (!isOutputLine(line)) throw unreadable(file, `line ${number} is not an llm-extract output row ({index, input, data, error, ...})`, undefined, number);
-    yield line;
+  } catch (error) {
+    if (error instanceof ExtractError) throw error;
+    throw unreadable(file, (error as Error).message, error);
   }
+}
+
+function parseLine(file: string, text: string, number: number): OutputLine {
+  let line: unknown;
+  try {
+    line = JSON.parse(text);
+  } catch (error) {
+    throw unreadable(file, `line ${number} is not JSON (${(error as Error).message})`, error, number);
+  }
+  if (!isOutputLine(line)) throw unreadable(file, `line ${number} is not an llm-extract output row ({index, input, data, error, ...})`, undefined, number);
+  return line;
 }
 
 function isOutputLine(value: unknown): value is OutputLine {
