@@ -23,3 +23,4 @@ export { toPromptJsonSchema, type ObjectSchema } from "./schema/json-schema.js";
 export { toStrictJsonSchema } from "./schema/strict-schema.js";
 export { buildSystemPrompt, buildMessages, type ChatMessage } from "./core/prompt.js";
 export type { ChatEngine, CompletionRequest, CompletionReply, ExtractMode, ReplyFormat, Usage } from "./engine/types.js";
+export { createReport, type ReportOptions, type RunFacts } from "./quality/report.js";

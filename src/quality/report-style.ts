@@ -28,7 +28,7 @@ table.fields td.field { white-space: nowrap; }
 .bar span { display: block; height: 100%; }
 .bar.fill span { background: var(--fill); }
 .bar.ungrounded span { background: var(--warn); }
-.pct { display: inline-block; width: 40px; text-align: right; }
+.pct { display: inline-block; width: 44px; text-align: right; margin-right: 4px; }
 .count { color: var(--muted); font-size: 12px; }
 .failure summary { cursor: pointer; }
 .failure ul { margin: 4px 0 10px; }
@@ -49,6 +49,7 @@ pre.source { white-space: pre-wrap; overflow-wrap: anywhere; font: 13px/1.5 ui-m
 mark { border-radius: 3px; padding: 0 1px; color: inherit; cursor: help; }
 mark.match-fuzzy { outline: 1px dashed #8a8f99; }
 table.values { margin-top: 12px; width: 100%; }
+table.values td.field { white-space: nowrap; }
 table.values td.value { overflow-wrap: anywhere; }
 table.values tr.ungrounded td.value { text-decoration: underline wavy var(--warn); }
 .hint { color: var(--muted); }
