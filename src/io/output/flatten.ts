@@ -27,7 +27,8 @@ export function flattenRecordInto(data: unknown, leaves: readonly LeafColumn[], 
   }
 }
 
-function valueAt(data: unknown, path: readonly string[]): unknown {
+/** The value at `path` inside `data`; undefined when a key on the way is missing or a parent is not an object. */
+export function valueAt(data: unknown, path: readonly string[]): unknown {
   let value = data;
   for (let i = 0; i < path.length; i++) {
     if (typeof value !== "object" || value === null) return undefined;
