@@ -91,10 +91,14 @@ function inferField(name: string, path: string[], values: readonly unknown[]): E
     return { name, path, kind: "list", nullable, itemKind: inferField(name, path, items).kind };
   }
   const first = present[0];
+  // A gold CSV has only text: "4.00" in every row of a column is a number, as 4 is in JSON.
+  const numeric = present.length > 0 && present.every((value) => typeof value === "number" || (typeof value === "string" && NUMBER_TEXT.test(value)));
   const kind: FieldKind =
-    first === undefined || typeof first === "string" ? "string" : typeof first === "number" ? "number" : typeof first === "boolean" ? "boolean" : "json";
+    numeric ? "number" : first === undefined || typeof first === "string" ? "string" : typeof first === "boolean" ? "boolean" : "json";
   return { name, path, kind, nullable };
 }
+
+const NUMBER_TEXT = /^\s*-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 
 /** A JSON object: not null, not an array. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -91,11 +91,12 @@ export interface EvalReport {
 export async function evaluate(output: string | EvalRows, gold: string | EvalRows, options: EvaluateOptions = {}): Promise<EvalReport> {
   checkOptions(options);
   const [outputRecords, goldRecords] = await Promise.all([recordsOf(output), recordsOf(gold)]);
+  const match = matchRows(outputRecords, goldRecords, options.key);
   const fields = options.schema
     ? fieldsFromSchema(toPromptJsonSchema(typeof options.schema === "string" ? (await loadSchema(options.schema, { schemasDir: options.schemasDir })).schema : options.schema))
-    : fieldsFromGold(goldRecords.map((record) => record.data));
+    : // A gold CSV holds its key column among the fields: it is what rows are matched by, not a field.
+      fieldsFromGold(goldRecords.map((record) => record.data)).filter((field) => field.name !== match.key);
   checkTolerances(options.tolerance ?? {}, fields);
-  const match = matchRows(outputRecords, goldRecords, options.key);
 
   const scorer = new Scorer(fields, options);
   const wrongRows: RowDifferences[] = [];
