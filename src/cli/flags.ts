@@ -7,18 +7,20 @@ import type { ExtractCsvOptions } from "../api/extract-csv.js";
 import { outputFormat } from "../config/csv-options.js";
 import { columnList, duration, instructions, integer, number } from "./values.js";
 
-/** One flag of the `extract` command. */
-export interface FlagSpec {
+/** One flag of a command; `Option` names the library options it may set (the `extract` command's by default). */
+export interface FlagSpec<Option extends string = keyof ExtractCsvOptions & string> {
   /** The long name as typed, without dashes: `max-tokens`. */
   name: string;
   /** A one-letter alias: `c` for `-c`. */
   short?: string;
   type: "string" | "boolean";
+  /** A string flag that may be given more than once; its values come as a list. */
+  multiple?: boolean;
   /**
    * The library option the flag sets. Library messages name this option in backticks
    * (`maxTokens`); the CLI prints the flag (--max-tokens) in its place.
    */
-  option?: keyof ExtractCsvOptions;
+  option?: Option;
   /** Turns the typed text into the option's value; throws `INVALID_OPTION` naming the flag. Default: the text as is. */
   parse?: (value: string, flag: string) => unknown;
   /** The value's placeholder in the usage text: `<n>`. */
@@ -28,6 +30,9 @@ export interface FlagSpec {
   /** The usage text's description; each further line is a continuation line. */
   help: string;
 }
+
+/** A flag of any command's table, for the code that works on every table. */
+export type AnyFlagSpec = FlagSpec<string>;
 
 /** Every flag, in the order the usage text lists them. */
 export const FLAGS: readonly FlagSpec[] = [
@@ -119,7 +124,7 @@ export const FLAGS: readonly FlagSpec[] = [
 ];
 
 /** The flag as a user types it: `--max-tokens`, or `--no-formula-guard` for a negated boolean. */
-export function flagOf(spec: FlagSpec): string {
+export function flagOf(spec: AnyFlagSpec): string {
   return `--${spec.negated ? "no-" : ""}${spec.name}`;
 }
 
@@ -127,18 +132,28 @@ export function flagOf(spec: FlagSpec): string {
 const ENV_OF_OPTION: Partial<Record<keyof ExtractCsvOptions, string>> = { schemasDir: "$EXTRACT_SCHEMAS_DIR" };
 
 /** What the CLI prints for each option name a library message may name: the flag, else the variable. */
-export const CLI_NAME_OF_OPTION: ReadonlyMap<string, string> = new Map([
-  ...Object.entries(ENV_OF_OPTION),
-  ...FLAGS.filter((spec) => spec.option).map((spec) => [spec.option!, flagOf(spec)] as const),
-]);
+export const CLI_NAME_OF_OPTION: ReadonlyMap<string, string> = cliNamesOf(FLAGS, ENV_OF_OPTION);
 
-type ParseArgsOptions = Record<string, { type: "string" | "boolean"; short?: string; default?: boolean }>;
+/** The map a command's messages are rendered with (see `renderForCli`): option name -> flag, else -> variable. */
+export function cliNamesOf(flags: readonly AnyFlagSpec[], variables: Readonly<Record<string, string>> = {}): ReadonlyMap<string, string> {
+  return new Map<string, string>([
+    ...Object.entries(variables),
+    ...flags.filter((spec) => spec.option).map((spec) => [spec.option!, flagOf(spec)] as const),
+  ]);
+}
 
-/** The table in the shape `util.parseArgs` takes. */
-export function parseArgsOptions(): ParseArgsOptions {
+type ParseArgsOptions = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean; default?: boolean }>;
+
+/** A flags table (the `extract` command's by default) in the shape `util.parseArgs` takes. */
+export function parseArgsOptions(flags: readonly AnyFlagSpec[] = FLAGS): ParseArgsOptions {
   const options: ParseArgsOptions = {};
-  for (const spec of FLAGS) {
-    options[spec.name] = { type: spec.type, ...(spec.short && { short: spec.short }), ...(spec.negated && { default: true }) };
+  for (const spec of flags) {
+    options[spec.name] = {
+      type: spec.type,
+      ...(spec.short && { short: spec.short }),
+      ...(spec.multiple && { multiple: true }),
+      ...(spec.negated && { default: true }),
+    };
   }
   return options;
 }
@@ -146,10 +161,10 @@ export function parseArgsOptions(): ParseArgsOptions {
 /** Where descriptions start in the usage text's flag list. */
 const HELP_COLUMN = 28;
 
-/** The usage text's flag list, two columns, from the table. */
-export function formatFlagList(): string {
+/** The usage text's flag list, two columns, from a flags table (the `extract` command's by default). */
+export function formatFlagList(flags: readonly AnyFlagSpec[] = FLAGS): string {
   const lines: string[] = [];
-  for (const spec of FLAGS) {
+  for (const spec of flags) {
     const left = `  ${spec.short ? `-${spec.short}, ` : "    "}${flagOf(spec)}${spec.value ? ` ${spec.value}` : ""}`;
     const [first, ...more] = spec.help.split("\n");
     lines.push(`${left.length <= HELP_COLUMN - 2 ? left.padEnd(HELP_COLUMN) : `${left}  `}${first}`);

@@ -9,6 +9,8 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { parseCommandLine, USAGE, type CliCommand } from "./args.js";
 import { renderForCli } from "./render.js";
+import { EVAL_CLI_NAMES, runEval } from "./eval-command.js";
+import { CLI_NAME_OF_OPTION } from "./flags.js";
 import { formatDryRun } from "../api/dry-run.js";
 import { ExtractError, redactSecrets } from "../errors/extract-error.js";
 import { estimateCsv, extractCsv, type CsvRunSummary } from "../api/extract-csv.js";
@@ -24,6 +26,22 @@ v8.setFlagsFromString("--heap-growing-percent=100");
 
 /** Exit codes, as documented in the usage text and the README. */
 const EXIT = { ok: 0, rowsFailed: 1, usage: 2, interrupted: 130 } as const;
+
+/** A command other than extraction, named by the first argument: `extract eval ...`. */
+interface Subcommand {
+  /** Runs with the arguments after the command's name; resolves to the text for stdout. */
+  run(argv: readonly string[]): Promise<string>;
+  /** How its library messages name options on the command line (see `renderForCli`). */
+  cliNames: ReadonlyMap<string, string>;
+}
+
+/**
+ * The subcommands. A first argument that names one is the command, never an input file: a file
+ * called `eval` is given as `./eval`.
+ */
+const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
+  eval: { run: runEval, cliNames: EVAL_CLI_NAMES },
+};
 
 async function main(argv: readonly string[]): Promise<number> {
   // As git does: a bare command is a request for the usage, but not a successful run.
@@ -121,10 +139,10 @@ function version(): string {
 }
 
 /** One line on stderr, naming the flags the user types where the library names options, never a secret. */
-function reportError(error: unknown, apiKey: string | undefined): number {
+function reportError(error: unknown, apiKey: string | undefined, cliNames: ReadonlyMap<string, string>): number {
   const secrets = [apiKey, ...environmentSecrets(readEnvironment())];
   if (error instanceof ExtractError) {
-    const message = renderForCli(error.message);
+    const message = renderForCli(error.message, cliNames);
     process.stderr.write(`extract: ${error.code}: ${redactSecrets(message, secrets)}\n`);
     return EXIT.usage;
   }
@@ -134,12 +152,13 @@ function reportError(error: unknown, apiKey: string | undefined): number {
 }
 
 const argv = process.argv.slice(2);
-main(argv).then(
+const subcommand = argv[0] !== undefined && Object.hasOwn(SUBCOMMANDS, argv[0]) ? SUBCOMMANDS[argv[0]] : undefined;
+(subcommand ? subcommand.run(argv.slice(1)).then((text) => print(process.stdout, text)) : main(argv)).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.exitCode = reportError(error, apiKeyFlag(argv));
+    process.exitCode = reportError(error, apiKeyFlag(argv), subcommand?.cliNames ?? CLI_NAME_OF_OPTION);
   },
 );
 

@@ -67,7 +67,11 @@ export interface EvalReport {
   };
   /** Scores per field, in schema (or gold) order; an array's item fields follow the array. */
   fields: FieldScore[];
-  /** Right values over compared values, over the top-level fields (an array counts once per row). */
+  /** Values compared over the top-level fields (an array counts once per row). */
+  compared: number;
+  /** Of those, the right ones. */
+  correct: number;
+  /** correct / compared; null when nothing was compared. */
   accuracy: number | null;
   /** Matched rows with every field right, as a share; null with no matched row. */
   exactlyRightRate: number | null;
@@ -111,6 +115,7 @@ export async function evaluate(output: string | EvalRows, gold: string | EvalRow
   const scores = scorer.scores();
   const top = scores.filter((score) => !score.field.includes("[]."));
   const compared = top.reduce((sum, score) => sum + score.n, 0);
+  const correct = top.reduce((sum, score) => sum + score.correct, 0);
   const matched = match.pairs.length;
   return {
     key: match.key,
@@ -125,7 +130,9 @@ export async function evaluate(output: string | EvalRows, gold: string | EvalRow
       duplicateKeys: match.duplicateKeys,
     },
     fields: scores,
-    accuracy: compared === 0 ? null : top.reduce((sum, score) => sum + score.correct, 0) / compared,
+    compared,
+    correct,
+    accuracy: compared === 0 ? null : correct / compared,
     exactlyRightRate: matched === 0 ? null : exactlyRight / matched,
     // A stable sort: rows with as many wrong fields keep their gold order.
     worstRows: wrongRows.sort((a, b) => b.differences.length - a.differences.length).slice(0, options.worst ?? 5),
