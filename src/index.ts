@@ -23,4 +23,14 @@ export { toPromptJsonSchema, type ObjectSchema } from "./schema/json-schema.js";
 export { toStrictJsonSchema } from "./schema/strict-schema.js";
 export { buildSystemPrompt, buildMessages, type ChatMessage } from "./core/prompt.js";
 export type { ChatEngine, CompletionRequest, CompletionReply, ExtractMode, ReplyFormat, Usage } from "./engine/types.js";
+export {
+  evaluate,
+  type EvaluateOptions,
+  type EvalReport,
+  type EvalRows,
+  type FieldScore,
+  type FieldKind,
+  type FieldDifference,
+  type RowDifferences,
+} from "./quality/evaluate.js";
 export { createReport, type ReportOptions, type RunFacts } from "./quality/report.js";

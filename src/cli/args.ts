@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { ExtractCsvOptions } from "../api/extract-csv.js";
-import { FLAGS, flagOf, formatFlagList, parseArgsOptions, setOptionsFromFlags, type FlagSpec } from "./flags.js";
+import { FLAGS, flagOf, formatFlagList, parseArgsOptions, setOptionsFromFlags, type AnyFlagSpec, type FlagSpec } from "./flags.js";
 import { closestName } from "./suggest.js";
 import { usageError } from "./values.js";
 
@@ -13,6 +13,11 @@ Turns each CSV row into one record of the schema's shape with a language model, 
 the input columns, one column per schema field, and _error (empty when the row succeeded).
 
 ${formatFlagList()}
+
+Also: extract eval <output> --gold <gold>   score an output against true values
+      extract report <output> -o report.html  an HTML report of an output
+      (extract eval --help, extract report --help for their flags; an input file named
+      eval or report is given as ./eval or ./report)
 
 Exit codes: 0 every row ok; 1 some rows failed (they are in the output, with _error);
 2 usage or configuration error; 130 interrupted (rerun with --resume to finish).`;
@@ -80,14 +85,14 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
  * an unknown flag (with the closest known one), a flag without its value, or a value given to
  * a flag that takes none. Undefined when it is none of these: parseArgs' own message is kept.
  */
-function explainMistake(argv: readonly string[]): string | undefined {
-  const { tokens } = parseArgs({ args: [...argv], allowPositionals: true, allowNegative: true, strict: false, tokens: true, options: parseArgsOptions() });
-  const known = new Map(FLAGS.map((spec) => [spec.name, spec]));
+export function explainMistake(argv: readonly string[], flags: readonly AnyFlagSpec[] = FLAGS): string | undefined {
+  const { tokens } = parseArgs({ args: [...argv], allowPositionals: true, allowNegative: true, strict: false, tokens: true, options: parseArgsOptions(flags) });
+  const known = new Map(flags.map((spec) => [spec.name, spec]));
   for (const token of tokens) {
     if (token.kind !== "option") continue;
     const spec = known.get(token.name);
     const negative = token.rawName.startsWith("--no-") && !token.rawName.startsWith(`--${token.name}`);
-    if (!spec || (negative && spec.type !== "boolean")) return unknownFlag(token.rawName);
+    if (!spec || (negative && spec.type !== "boolean")) return unknownFlag(token.rawName, flags);
     if (spec.type === "string" && (token.value === undefined || (!token.inlineValue && token.value.startsWith("-") && token.value !== "-"))) {
       return missingValue(spec, token.rawName, token.value);
     }
@@ -96,14 +101,14 @@ function explainMistake(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
-function unknownFlag(typed: string): string {
-  const candidates = FLAGS.flatMap((spec) => [flagOf(spec), ...(spec.short ? [`-${spec.short}`] : [])]);
+function unknownFlag(typed: string, flags: readonly AnyFlagSpec[]): string {
+  const candidates = flags.flatMap((spec) => [flagOf(spec), ...(spec.short ? [`-${spec.short}`] : [])]);
   // One-letter flags are too close to each other for a guess to help.
   const guess = typed.startsWith("--") ? closestName(typed, candidates.filter((flag) => flag.startsWith("--"))) : undefined;
   return `Unknown flag ${typed}.${guess ? ` Did you mean ${guess}?` : ""}`;
 }
 
-function missingValue(spec: FlagSpec, typed: string, next: string | undefined): string {
+function missingValue(spec: AnyFlagSpec, typed: string, next: string | undefined): string {
   const example = `${typed} ${spec.value ?? "<value>"}`;
   if (next === undefined) return `${typed} needs a value: ${example}.`;
   return `${typed} needs a value, but ${next} follows it: ${example} (to give a value that starts with -, write ${typed}=VALUE).`;

@@ -4,22 +4,23 @@
  * command line) and typo suggestions all come from it: a flag is added here and nowhere else.
  */
 import type { ExtractCsvOptions } from "../api/extract-csv.js";
-import type { ReportOptions } from "../quality/report.js";
 import { outputFormat } from "../config/csv-options.js";
 import { columnList, duration, instructions, integer, number } from "./values.js";
 
-/** One flag of the `extract` command. */
-export interface FlagSpec {
+/** One flag of a command; `Option` names the library options it may set (the `extract` command's by default). */
+export interface FlagSpec<Option extends string = keyof ExtractCsvOptions & string> {
   /** The long name as typed, without dashes: `max-tokens`. */
   name: string;
   /** A one-letter alias: `c` for `-c`. */
   short?: string;
   type: "string" | "boolean";
+  /** A string flag that may be given more than once; its values come as a list. */
+  multiple?: boolean;
   /**
    * The library option the flag sets. Library messages name this option in backticks
    * (`maxTokens`); the CLI prints the flag (--max-tokens) in its place.
    */
-  option?: keyof ExtractCsvOptions | keyof ReportOptions;
+  option?: Option;
   /** Turns the typed text into the option's value; throws `INVALID_OPTION` naming the flag. Default: the text as is. */
   parse?: (value: string, flag: string) => unknown;
   /** The value's placeholder in the usage text: `<n>`. */
@@ -29,6 +30,9 @@ export interface FlagSpec {
   /** The usage text's description; each further line is a continuation line. */
   help: string;
 }
+
+/** A flag of any command's table, for the code that works on every table. */
+export type AnyFlagSpec = FlagSpec<string>;
 
 /** Every flag, in the order the usage text lists them. */
 export const FLAGS: readonly FlagSpec[] = [
@@ -120,17 +124,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "version", type: "boolean", help: "the version" },
 ];
 
-/** The flags of `extract report OUTPUT`, in the order its usage text lists them. */
-export const REPORT_FLAGS: readonly FlagSpec[] = [
-  { name: "out", short: "o", type: "string", value: "<report.html>", help: "where to write the report (required)" },
-  { name: "schema", short: "s", type: "string", option: "schema", value: "<name|path>", help: "the run's schema: needed for a CSV output; for JSONL, fields\nare read from the records without it" },
-  { name: "model", short: "m", type: "string", option: "model", value: "<name>", help: "the run's model, to estimate the cost of its tokens" },
-  { name: "max-rows", type: "string", option: "maxRows", parse: integer, value: "<n>", help: "rows embedded for the row browser (default 5000)" },
-  { name: "help", short: "h", type: "boolean", help: "this text" },
-];
-
 /** The flag as a user types it: `--max-tokens`, or `--no-formula-guard` for a negated boolean. */
-export function flagOf(spec: FlagSpec): string {
+export function flagOf(spec: AnyFlagSpec): string {
   return `--${spec.negated ? "no-" : ""}${spec.name}`;
 }
 
@@ -138,13 +133,18 @@ export function flagOf(spec: FlagSpec): string {
 const ENV_OF_OPTION: Partial<Record<keyof ExtractCsvOptions, string>> = { schemasDir: "$EXTRACT_SCHEMAS_DIR" };
 
 /** What the CLI prints for each option name a library message may name: the flag, else the variable. */
-export const CLI_NAME_OF_OPTION: ReadonlyMap<string, string> = new Map([
-  ...Object.entries(ENV_OF_OPTION),
-  ...[...REPORT_FLAGS, ...FLAGS].filter((spec) => spec.option).map((spec) => [spec.option!, flagOf(spec)] as const),
-]);
+export const CLI_NAME_OF_OPTION: ReadonlyMap<string, string> = cliNamesOf(FLAGS, ENV_OF_OPTION);
+
+/** The map a command's messages are rendered with (see `renderForCli`): option name -> flag, else -> variable. */
+export function cliNamesOf(flags: readonly AnyFlagSpec[], variables: Readonly<Record<string, string>> = {}): ReadonlyMap<string, string> {
+  return new Map<string, string>([
+    ...Object.entries(variables),
+    ...flags.filter((spec) => spec.option).map((spec) => [spec.option!, flagOf(spec)] as const),
+  ]);
+}
 
 /** Sets each option of `target` that a flag in `values` (parseArgs' result) names, through the flag's `parse`. */
-export function setOptionsFromFlags(flags: readonly FlagSpec[], values: Record<string, unknown>, target: object): void {
+export function setOptionsFromFlags(flags: readonly AnyFlagSpec[], values: Record<string, unknown>, target: object): void {
   const options = target as Record<string, unknown>;
   for (const spec of flags) {
     const value = values[spec.name];
@@ -153,13 +153,18 @@ export function setOptionsFromFlags(flags: readonly FlagSpec[], values: Record<s
   }
 }
 
-type ParseArgsOptions = Record<string, { type: "string" | "boolean"; short?: string; default?: boolean }>;
+type ParseArgsOptions = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean; default?: boolean }>;
 
-/** A table (the run's flags by default) in the shape `util.parseArgs` takes. */
-export function parseArgsOptions(flags: readonly FlagSpec[] = FLAGS): ParseArgsOptions {
+/** A flags table (the `extract` command's by default) in the shape `util.parseArgs` takes. */
+export function parseArgsOptions(flags: readonly AnyFlagSpec[] = FLAGS): ParseArgsOptions {
   const options: ParseArgsOptions = {};
   for (const spec of flags) {
-    options[spec.name] = { type: spec.type, ...(spec.short && { short: spec.short }), ...(spec.negated && { default: true }) };
+    options[spec.name] = {
+      type: spec.type,
+      ...(spec.short && { short: spec.short }),
+      ...(spec.multiple && { multiple: true }),
+      ...(spec.negated && { default: true }),
+    };
   }
   return options;
 }
@@ -167,8 +172,8 @@ export function parseArgsOptions(flags: readonly FlagSpec[] = FLAGS): ParseArgsO
 /** Where descriptions start in the usage text's flag list. */
 const HELP_COLUMN = 28;
 
-/** The usage text's flag list, two columns, from a table (the run's flags by default). */
-export function formatFlagList(flags: readonly FlagSpec[] = FLAGS): string {
+/** The usage text's flag list, two columns, from a flags table (the `extract` command's by default). */
+export function formatFlagList(flags: readonly AnyFlagSpec[] = FLAGS): string {
   const lines: string[] = [];
   for (const spec of flags) {
     const left = `  ${spec.short ? `-${spec.short}, ` : "    "}${flagOf(spec)}${spec.value ? ` ${spec.value}` : ""}`;

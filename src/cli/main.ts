@@ -5,18 +5,19 @@
  */
 import { readFileSync } from "node:fs";
 import v8 from "node:v8";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { parseCommandLine, USAGE, type CliCommand } from "./args.js";
 import { renderForCli } from "./render.js";
+import { EVAL_CLI_NAMES, runEval } from "./eval-command.js";
+import { CLI_NAME_OF_OPTION } from "./flags.js";
 import { formatDryRun } from "../api/dry-run.js";
 import { ExtractError, redactSecrets } from "../errors/extract-error.js";
 import { estimateCsv, extractCsv, type CsvRunSummary } from "../api/extract-csv.js";
 import { formatResume, formatSummary, ProgressLine } from "./progress.js";
 import { DEFAULTS } from "../config/options.js";
 import { environmentSecrets, readEnvironment } from "../config/env.js";
-import { createReport, type ReportOptions } from "../quality/report.js";
-import { parseReportCommand, REPORT_USAGE } from "./report-args.js";
+import { REPORT_CLI_NAMES, runReport, writeReport } from "./report-command.js";
 
 // A CLI run is one long stream of short-lived request objects. By default V8 lets the heap grow
 // to about four times what survives a full collection before collecting again (~260 MB of RSS
@@ -27,10 +28,26 @@ v8.setFlagsFromString("--heap-growing-percent=100");
 /** Exit codes, as documented in the usage text and the README. */
 const EXIT = { ok: 0, rowsFailed: 1, usage: 2, interrupted: 130 } as const;
 
+/** A command other than extraction, named by the first argument: `extract eval ...`, `extract report ...`. */
+interface Subcommand {
+  /** Runs with the arguments after the command's name; resolves to the text for stdout. */
+  run(argv: readonly string[]): Promise<string>;
+  /** How its library messages name options on the command line (see `renderForCli`). */
+  cliNames: ReadonlyMap<string, string>;
+}
+
+/**
+ * The subcommands. A first argument that names one is the command, never an input file: a file
+ * called `eval` is given as `./eval`.
+ */
+const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
+  eval: { run: runEval, cliNames: EVAL_CLI_NAMES },
+  report: { run: runReport, cliNames: REPORT_CLI_NAMES },
+};
+
 async function main(argv: readonly string[]): Promise<number> {
   // As git does: a bare command is a request for the usage, but not a successful run.
   if (argv.length === 0) return print(process.stderr, USAGE, EXIT.usage);
-  if (argv[0] === "report") return reportCommand(argv.slice(1));
   const command = parseCommandLine(argv);
   if (command.help) return print(process.stdout, USAGE);
   if (command.version) return print(process.stdout, version());
@@ -100,21 +117,6 @@ async function runOne(command: CliCommand, input: string, stopSignal: AbortSigna
   }
 }
 
-/** `extract report OUTPUT -o report.html`: the HTML report of an earlier run's output. */
-async function reportCommand(argv: readonly string[]): Promise<number> {
-  const command = parseReportCommand(argv);
-  if (command.help) return print(process.stdout, REPORT_USAGE);
-  await writeReport(command.output, command.out, command.options);
-  return EXIT.ok;
-}
-
-async function writeReport(output: string, file: string, options: ReportOptions): Promise<void> {
-  const html = await createReport(output, options);
-  await writeFile(file, html).catch((error: Error) => {
-    throw new ExtractError("OUTPUT_UNWRITABLE", `Cannot write the report ${file}: ${error.message}.`, { file, cause: error });
-  });
-}
-
 /** `--dry-run`: the first row's messages and an estimate for the whole input; no network. */
 async function dryRun(command: CliCommand): Promise<number> {
   for (const input of command.inputs) {
@@ -132,8 +134,9 @@ function resumeHint(summary: CsvRunSummary): string {
     : `${done} Output went to ${summary.output}, so there is no journal to resume from: use -o FILE next time.\n`;
 }
 
+/** Writes `text` as whole lines; nothing at all for "" (a subcommand whose output is a file). */
 function print(stream: NodeJS.WritableStream, text: string, exitCode: number = EXIT.ok): number {
-  stream.write(text.endsWith("\n") ? text : `${text}\n`);
+  if (text !== "") stream.write(text.endsWith("\n") ? text : `${text}\n`);
   return exitCode;
 }
 
@@ -143,10 +146,10 @@ function version(): string {
 }
 
 /** One line on stderr, naming the flags the user types where the library names options, never a secret. */
-function reportError(error: unknown, apiKey: string | undefined): number {
+function reportError(error: unknown, apiKey: string | undefined, cliNames: ReadonlyMap<string, string>): number {
   const secrets = [apiKey, ...environmentSecrets(readEnvironment())];
   if (error instanceof ExtractError) {
-    const message = renderForCli(error.message);
+    const message = renderForCli(error.message, cliNames);
     process.stderr.write(`extract: ${error.code}: ${redactSecrets(message, secrets)}\n`);
     return EXIT.usage;
   }
@@ -156,12 +159,13 @@ function reportError(error: unknown, apiKey: string | undefined): number {
 }
 
 const argv = process.argv.slice(2);
-main(argv).then(
+const subcommand = argv[0] !== undefined && Object.hasOwn(SUBCOMMANDS, argv[0]) ? SUBCOMMANDS[argv[0]] : undefined;
+(subcommand ? subcommand.run(argv.slice(1)).then((text) => print(process.stdout, text)) : main(argv)).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.exitCode = reportError(error, apiKeyFlag(argv));
+    process.exitCode = reportError(error, apiKeyFlag(argv), subcommand?.cliNames ?? CLI_NAME_OF_OPTION);
   },
 );
 

@@ -27,7 +27,7 @@ export function flattenRecordInto(data: unknown, leaves: readonly LeafColumn[], 
   }
 }
 
-/** The value at a property path of `data`; undefined when a step is missing or not an object. */
+/** The value at `path` inside `data`; undefined when a key on the way is missing or a parent is not an object. */
 export function valueAt(data: unknown, path: readonly string[]): unknown {
   let value = data;
   for (let i = 0; i < path.length; i++) {
