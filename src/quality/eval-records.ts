@@ -3,11 +3,11 @@
  * a record per row with the values a key may come from and the extracted (or true) data.
  */
 import { createReadStream } from "node:fs";
-import path from "node:path";
 import { createInterface } from "node:readline";
 import { ExtractError } from "../errors/extract-error.js";
 import { openCsv } from "../io/input/read.js";
 import { isPlainObject } from "./eval-fields.js";
+import { isJsonLines } from "./output-file.js";
 
 /** One row of an output or gold file. */
 export interface EvalRecord {
@@ -43,14 +43,6 @@ export async function readEvalFile(file: string): Promise<EvalRecord[]> {
 /** The records of rows a library caller already has in memory (see {@link EvalRows}). */
 export function evalRecordsOf(rows: EvalRows): EvalRecord[] {
   return rows.map((row, position) => recordOfObject(row, position));
-}
-
-async function isJsonLines(file: string): Promise<boolean> {
-  const extension = path.extname(file).toLowerCase();
-  if ([".jsonl", ".ndjson", ".json"].includes(extension)) return true;
-  if (extension === ".csv") return false;
-  for await (const line of lines(file)) if (line.trim() !== "") return line.trimStart().startsWith("{");
-  return false;
 }
 
 async function readCsvRecords(file: string): Promise<EvalRecord[]> {

@@ -40,7 +40,7 @@ const UNGROUNDED_COLUMN = "_ungrounded";
 /** True when `file` holds JSON lines: by its extension, else by its first character. */
 export async function isJsonLines(file: string): Promise<boolean> {
   const extension = path.extname(file).toLowerCase();
-  if (extension === ".jsonl" || extension === ".ndjson") return true;
+  if (extension === ".jsonl" || extension === ".ndjson" || extension === ".json") return true;
   if (extension === ".csv") return false;
   const handle = await open(file, "r").catch((error: Error) => {
     throw unreadable(file, error.message, error);

@@ -1,6 +1,7 @@
 import type { Usage } from "../engine/types.js";
 import type { LeafColumn } from "../schema/columns.js";
 import { valueAt } from "../io/output/flatten.js";
+import { isPlainObject } from "./eval-fields.js";
 import type { OutputLine } from "./output-file.js";
 
 /** One field of the report: a schema leaf (arrays and free-form objects are one field each). */
@@ -201,8 +202,4 @@ export function fieldNameOf(valuePath: string): string {
     .split(".")
     .filter((segment) => segment !== "" && !/^\d+$/.test(segment))
     .join(".");
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
