@@ -23,6 +23,8 @@ export const REPORT_FLAGS: readonly FlagSpec<keyof ReportOptions>[] = [
     help: "the run's schema: needed for a CSV output; for JSONL, fields\nare read from the records without it",
   },
   { name: "model", short: "m", type: "string", option: "model", value: "<name>", help: "the run's model, to estimate the cost of its tokens" },
+  { name: "gold", type: "string", option: "gold", value: "<gold.jsonl|gold.csv>", help: "a gold file: each field also shows its accuracy (see extract eval)" },
+  { name: "key", type: "string", option: "key", value: "<column>", help: "the column rows are matched to the gold file by (default: id)" },
   { name: "max-rows", type: "string", option: "maxRows", parse: integer, value: "<n>", help: "rows embedded for the row browser (default 5000)" },
   { name: "help", short: "h", type: "boolean", help: "this text" },
 ];
@@ -31,7 +33,7 @@ export const REPORT_FLAGS: readonly FlagSpec<keyof ReportOptions>[] = [
 export const REPORT_CLI_NAMES: ReadonlyMap<string, string> = cliNamesOf(REPORT_FLAGS, { schemasDir: "$EXTRACT_SCHEMAS_DIR" });
 
 /** The `extract report` command's usage text. */
-export const REPORT_USAGE = `Usage: extract report <output.jsonl|output.csv> -o report.html [options]
+export const REPORT_USAGE = `Usage: extract report <output.jsonl|output.csv> -o report.html [--gold GOLD] [options]
 
 Writes one self-contained HTML page about an llm-extract output file: totals, each field's fill
 and ungrounded rates, failures by error code, and a row browser that highlights where each value

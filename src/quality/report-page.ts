@@ -21,6 +21,8 @@ export interface ReportPage {
   model?: string;
   cost?: number;
   run?: RunFacts;
+  /** With a gold file: each field's right values of those compared, by field name. */
+  accuracy?: ReadonlyMap<string, { correct: number; n: number }>;
   /** The JSON of each embedded row, as `collectReportData` made them. */
   rows: readonly string[];
 }
@@ -59,7 +61,7 @@ export function renderReportPage(page: ReportPage): string {
 <body>
 <header><h1>llm-extract run report</h1><p class="source">${escapeHtml(page.source)}</p></header>
 <section id="summary"><h2>Summary</h2>${tiles(page)}</section>
-<section id="fields"><h2>Fields</h2>${fieldRows(summary, colors)}</section>
+<section id="fields"><h2>Fields</h2>${fieldRows(summary, colors, page.accuracy)}</section>
 <section id="failures"><h2>Failures by error code</h2>${failureGroups(summary)}</section>
 <section id="rows"><h2>Rows</h2>${capNote(summary)}
 <div class="filters"><label>Show <select id="filter-status"><option value="all">all rows</option><option value="failed">failed rows</option><option value="ungrounded">rows with ungrounded values</option></select></label>
@@ -108,12 +110,16 @@ function bar(part: number, whole: number, kind: string): string {
   return `<td class="bar-cell"><div class="bar ${kind}"><span style="width:${width.toFixed(1)}%"></span></div><span class="pct">${percent(part, whole)}</span> <span class="count">${INTEGER.format(part)}/${INTEGER.format(whole)}</span></td>`;
 }
 
-function fieldRows(summary: ReportSummary, colors: readonly string[]): string {
+function fieldRows(summary: ReportSummary, colors: readonly string[], accuracy?: ReportPage["accuracy"]): string {
   const grounded = summary.grounding !== "none";
-  const head = `<tr><th>field</th><th>filled (of ok rows)</th>${grounded ? "<th>ungrounded (of filled)</th>" : ""}</tr>`;
+  const head =
+    `<tr><th>field</th><th>filled (of ok rows)</th>${grounded ? "<th>ungrounded (of filled)</th>" : ""}` +
+    `${accuracy ? "<th>right (against the gold file)</th>" : ""}</tr>`;
   const body = summary.fields.map((field, i) => {
     const name = `<td class="field"><span class="swatch" style="background:${colors[i % colors.length]}"></span>${escapeHtml(field.name)}</td>`;
-    return `<tr>${name}${bar(field.filled, summary.ok, "fill")}${grounded ? bar(field.ungrounded, field.filled, "ungrounded") : ""}</tr>`;
+    const score = accuracy?.get(field.name);
+    const right = accuracy ? (score ? bar(score.correct, score.n, "accuracy") : `<td class="bar-cell">not in the gold file</td>`) : "";
+    return `<tr>${name}${bar(field.filled, summary.ok, "fill")}${grounded ? bar(field.ungrounded, field.filled, "ungrounded") : ""}${right}</tr>`;
   });
   const note =
     summary.grounding === "none"

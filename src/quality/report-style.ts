@@ -28,6 +28,7 @@ table.fields td.field { white-space: nowrap; }
 .bar span { display: block; height: 100%; }
 .bar.fill span { background: var(--fill); }
 .bar.ungrounded span { background: var(--warn); }
+.bar.accuracy span { background: #3a8f5c; }
 .pct { display: inline-block; width: 44px; text-align: right; margin-right: 4px; }
 .count { color: var(--muted); font-size: 12px; }
 .failure summary { cursor: pointer; }

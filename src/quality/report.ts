@@ -4,6 +4,7 @@ import { leafColumns, type LeafColumn } from "../schema/columns.js";
 import { toPromptJsonSchema } from "../schema/json-schema.js";
 import { loadSchema } from "../schema/load.js";
 import { readOutputFile } from "./output-file.js";
+import { evaluate } from "./evaluate.js";
 import { collectReportData } from "./report-data.js";
 import { renderReportPage, type RunFacts } from "./report-page.js";
 
@@ -23,6 +24,13 @@ export interface ReportOptions {
   model?: string;
   /** What only the run knew (wall time, HTTP requests, 429s): `extractCsv()`'s summary fits. */
   run?: RunFacts;
+  /**
+   * A gold file (JSONL or CSV, as for `evaluate()`): each field then also shows its accuracy
+   * against it.
+   */
+  gold?: string;
+  /** The column rows are matched to the gold file by. @default a column named `id`, else position (see `evaluate()`) */
+  key?: string;
   /**
    * Rows embedded in the page for the row browser: the first ones. The summary counts every
    * row whatever the limit; the page says when it is reached. @default 5000
@@ -53,7 +61,14 @@ export async function createReport(output: string, options: ReportOptions = {}):
   const leaves = options.schema === undefined ? undefined : await schemaLeaves(options.schema, options.schemasDir);
   const { summary, rows } = await collectReportData(readOutputFile(output, leaves), leaves, { maxRows, maxChars: MAX_EMBEDDED_CHARS });
   const cost = options.model && summary.usage ? estimateCost(options.model, summary.usage) : undefined;
-  return renderReportPage({ source: output, summary, rows, model: options.model, cost, run: options.run });
+  const accuracy = options.gold === undefined ? undefined : await accuracyAgainst(output, options);
+  return renderReportPage({ source: output, summary, rows, model: options.model, cost, run: options.run, accuracy });
+}
+
+/** Each field's right values of those compared, from `evaluate()` against the gold file. */
+async function accuracyAgainst(output: string, options: ReportOptions): Promise<ReadonlyMap<string, { correct: number; n: number }>> {
+  const report = await evaluate(output, options.gold!, { key: options.key, schema: options.schema, schemasDir: options.schemasDir });
+  return new Map(report.fields.map((field) => [field.field, { correct: field.correct, n: field.n }]));
 }
 
 async function schemaLeaves(schema: SchemaInput, schemasDir: string | undefined): Promise<LeafColumn[]> {

@@ -65,4 +65,20 @@ describe("createReport", () => {
     expect(embedded(await createReport(output, { schema })).fields.map((field) => field.name)).toEqual(["city", "total", "contact.name", "tags", "contact.email"]);
     await expect(createReport(output, { maxRows: -1 })).rejects.toMatchObject({ code: "INVALID_OPTION", message: expect.stringContaining("`maxRows`") });
   });
+
+  it("with a gold file, shows each field's accuracy against it", async () => {
+    const gold = path.join(dir, "gold.jsonl");
+    const lines = [
+      { id: "1", data: { contact: { name: "Ana Silva", email: null }, city: "東京", total: 1234.5, tags: ["café"] } },
+      { id: "2", data: { contact: { name: "Bo Li", email: null }, city: null, total: null, tags: [] } },
+    ];
+    await writeFile(gold, lines.map((line) => JSON.stringify(line)).join("\n") + "\n");
+    const html = await createReport(output, { gold, key: "id" });
+    const row = (field: string) => new RegExp(`${field.replace(".", "\\.")}</td>.*?</tr>`, "s").exec(html)?.[0] ?? "";
+    expect(html).toContain("<th>right (against the gold file)</th>");
+    // Rows 3 to 5 failed and are not in the gold file; of rows 1 and 2, Bo Li's made-up email is wrong.
+    expect(row("contact.email")).toMatch(/<div class="bar accuracy">.*?<span class="count">1\/2<\/span>/s);
+    expect(row("contact.name")).toMatch(/<div class="bar accuracy">.*?<span class="count">2\/2<\/span>/s);
+    expect(await createReport(output)).not.toContain("against the gold file");
+  });
 });
