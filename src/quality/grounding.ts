@@ -67,7 +67,7 @@ export function groundRecord(record: Record<string, unknown>, data: unknown, jso
       const kind = leafKind(jsonSchema, path, value);
       if (kind === "skip") return;
       const wanted = typeof value === "number" ? value : { written: value, normalized: normalizeText(value).text.replace(EDGE_PUNCTUATION, "") };
-      const key = typeof wanted === "number" ? `#${wanted}` : wanted.normalized;
+      const key = typeof wanted === "number" ? `#${wanted}` : wanted.normalized || wanted.written;
       const cursor = cursors.get(key);
       const found = (cursor && locateFrom(sources, wanted, kind, cursor)) ?? locateFrom(sources, wanted, kind, { source: 0, offset: 0 });
       const fieldPath = formatFieldPath(path);
@@ -107,20 +107,20 @@ function locateFrom(
 ): Found | undefined {
   if (typeof wanted === "number") return eachSource(sources, from, (source, offset) => findNumber(source, wanted, offset));
   const { written, normalized } = wanted;
-  if (normalized === "") return undefined;
-  const exactOrNormalized =
-    eachSource(sources, from, (source, offset) => {
-      const at = findWhole(source.text, written, offset);
-      return at < 0 ? undefined : { start: at, end: at + written.length, match: "exact" };
-    }) ??
-    eachSource(sources, from, (source, offset) => {
-      const at = findWhole(source.normalized.text, normalized, source.normalizedOffset(offset));
-      if (at < 0) return undefined;
-      const [start, end] = source.writtenRange(at, at + normalized.length);
-      return { start, end, match: "normalized" };
-    });
+  const exact = eachSource(sources, from, (source, offset) => {
+    const at = findWhole(source.text, written, offset);
+    return at < 0 ? undefined : { start: at, end: at + written.length, match: "exact" };
+  });
+  // Only punctuation (`"}]`): found as written, or not at all.
+  if (exact || normalized === "") return exact;
+  const normalizedMatch = eachSource(sources, from, (source, offset) => {
+    const at = findWhole(source.normalized.text, normalized, source.normalizedOffset(offset));
+    if (at < 0) return undefined;
+    const [start, end] = source.writtenRange(at, at + normalized.length);
+    return { start, end, match: "normalized" };
+  });
   // A reformatted date has the same digits in another order: words in common say nothing.
-  if (exactOrNormalized || kind === "date") return exactOrNormalized;
+  if (normalizedMatch || kind === "date") return normalizedMatch;
   const words = tokenize(normalized).map((token) => token.word);
   return eachSource(sources, from, (source, offset) => {
     const { tokens } = source;

@@ -146,6 +146,12 @@ describe("groundRecord: what is not expected verbatim", () => {
     expect(ungrounded).toEqual(["items[1].sku"]);
   });
 
+  it("finds a value of punctuation only as written", () => {
+    const { spans, ungrounded } = groundRecord({ body: 'x "}] y' }, { name: '"}]', company: "!!" }, person);
+    expect(spans).toEqual([{ path: "name", column: "body", start: 2, end: 5, match: "exact" }]);
+    expect(ungrounded).toEqual(["company"]);
+  });
+
   it("reads a row given as a string from its `text` key, and non-string cells as their text", () => {
     const schema = toPromptJsonSchema(z.object({ id: z.number(), name: z.string() }));
     const { spans } = groundRecord({ id: 42, text: "call Ana" }, { id: 42, name: "Ana" }, schema);
