@@ -67,3 +67,16 @@ export function findFuzzy(wanted: readonly string[], tokens: readonly Token[], f
   }
   return best && { first: best.first, last: best.last };
 }
+
+/**
+ * False when `text` (normalized) cannot hold a fuzzy match of `wanted`: too few of its words
+ * occur in it even as parts of longer words. A token equal to a wanted word (or stemmed to it)
+ * contains it, so this never rejects a text {@link findFuzzy} would match, and costs a few
+ * native substring searches instead of tokenizing the text.
+ */
+export function mayHoldFuzzy(text: string, wanted: readonly string[]): boolean {
+  const required = Math.ceil(wanted.length * FUZZY_COVERAGE);
+  let present = 0;
+  for (const word of wanted) if (text.includes(word) && ++present >= required) return true;
+  return wanted.length > 0 && present >= required;
+}

@@ -1,6 +1,6 @@
 import { cellText } from "../io/output/flatten.js";
 import { alternativesOf, deref, schemaAt, typesOf, unwrapNullable, type JsonSchema } from "../schema/walk.js";
-import { findFuzzy } from "./fuzzy-match.js";
+import { findFuzzy, mayHoldFuzzy } from "./fuzzy-match.js";
 import { findWhole, normalizeText, SourceText, tokenize } from "./source-text.js";
 
 /** Where one extracted value was found in the row the model saw. */
@@ -66,7 +66,7 @@ export function groundRecord(record: Record<string, unknown>, data: unknown, jso
     else if ((typeof value === "string" && value.trim() !== "") || (typeof value === "number" && Number.isFinite(value))) {
       const kind = leafKind(jsonSchema, path, value);
       if (kind === "skip") return;
-      const wanted = typeof value === "number" ? value : { written: value, normalized: normalizeText(value).text.replace(EDGE_PUNCTUATION, "") };
+      const wanted = typeof value === "number" ? value : { written: value, normalized: normalizeText(value).replace(EDGE_PUNCTUATION, "") };
       const key = typeof wanted === "number" ? `#${wanted}` : wanted.normalized || wanted.written;
       const cursor = cursors.get(key);
       const found = (cursor && locateFrom(sources, wanted, kind, cursor)) ?? locateFrom(sources, wanted, kind, { source: 0, offset: 0 });
@@ -114,7 +114,7 @@ function locateFrom(
   // Only punctuation (`"}]`): found as written, or not at all.
   if (exact || normalized === "") return exact;
   const normalizedMatch = eachSource(sources, from, (source, offset) => {
-    const at = findWhole(source.normalized.text, normalized, source.normalizedOffset(offset));
+    const at = findWhole(source.normalized, normalized, source.normalizedOffset(offset));
     if (at < 0) return undefined;
     const [start, end] = source.writtenRange(at, at + normalized.length);
     return { start, end, match: "normalized" };
@@ -123,6 +123,7 @@ function locateFrom(
   if (normalizedMatch || kind === "date") return normalizedMatch;
   const words = tokenize(normalized).map((token) => token.word);
   return eachSource(sources, from, (source, offset) => {
+    if (!mayHoldFuzzy(source.normalized, words)) return undefined; // spares tokenizing a cell that cannot match
     const { tokens } = source;
     const range = findFuzzy(words, tokens, firstTokenAt(tokens, source.normalizedOffset(offset)));
     if (!range) return undefined;
@@ -168,11 +169,27 @@ function firstTokenAt(tokens: readonly { start: number }[], offset: number): num
 
 /** What the schema says the leaf at `path` is (see {@link groundRecord} for the rules). */
 function leafKind(root: JsonSchema, path: readonly (string | number)[], value: string | number): LeafKind {
-  const leaf = unwrapNullable(schemaAt(root, path), root);
-  if (leaf && isChosen(leaf, root)) return "skip";
+  const declared = declaredKind(root, path);
+  if (declared === "skip") return "skip";
   if (typeof value === "number") return "number";
-  if ((typeof leaf?.format === "string" && DATE_FORMATS.has(leaf.format)) || ISO_DATE.test(value)) return "date";
-  return "text";
+  return declared === "date" || ISO_DATE.test(value) ? "date" : "text";
+}
+
+/** Per schema, what each field says of its values (`skip`, `date`, else `text`), by path with array indexes left out. */
+const declaredKinds = new WeakMap<JsonSchema, Map<string, LeafKind>>();
+
+/** The schema's word on the leaf at `path`, walked once per field and schema: rows repeat the same fields. */
+function declaredKind(root: JsonSchema, path: readonly (string | number)[]): LeafKind {
+  let kinds = declaredKinds.get(root);
+  if (!kinds) declaredKinds.set(root, (kinds = new Map()));
+  const key = path.map((step) => (typeof step === "number" ? "[]" : `.${step}`)).join("");
+  let kind = kinds.get(key);
+  if (kind === undefined) {
+    const leaf = unwrapNullable(schemaAt(root, path), root);
+    kind = leaf && isChosen(leaf, root) ? "skip" : typeof leaf?.format === "string" && DATE_FORMATS.has(leaf.format) ? "date" : "text";
+    kinds.set(key, kind);
+  }
+  return kind;
 }
 
 /** True for a leaf whose values come from a fixed list: an enum, a const, a boolean, or a union of those. */

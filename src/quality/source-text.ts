@@ -5,14 +5,6 @@
  * costs a few passes, never a pass per value.
  */
 
-/** The normalized form of a text and, for each of its UTF-16 units, where it came from. */
-export interface NormalizedText {
-  /** NFC, lower case, every run of whitespace one space. */
-  text: string;
-  /** `origin[i]`: the UTF-16 offset in the written text that unit `i` comes from; `origin[text.length]` is the written length. */
-  origin: Int32Array;
-}
-
 /** A word of a normalized text, as fuzzy matching compares them. */
 export interface Token {
   /** The word, lower case, a plural `s` dropped (langextract's light stemming). */
@@ -36,7 +28,7 @@ export interface WrittenNumber {
 /** Scripts written without spaces between words: a match there may start or end inside a run of letters. */
 const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
-const TOKEN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|(?:(?![\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}])[\p{L}\p{N}\p{M}])+/gu;
+const ALONE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
 /** A number not glued to a word: optional sign, optional currency symbol, digit groups. */
 const NUMBER = /(?<![\p{L}\p{N}])([-\u2212]?)(\p{Sc}?)(\d+(?:[.,'\u2019\u00a0\u202f]\d+)*)(?!\p{N})/gu;
 /** Groupings where `.` is the decimal point: `1,234.50`, `1'250.50`, Indian `1,23,456`. */
@@ -46,7 +38,8 @@ const COMMA_DECIMAL = /^\d{1,3}(?:[.'\u2019\u00a0\u202f]\d{3})+(?:,\d+)?$|^\d+,\
 
 /** One cell of the row the model saw. */
 export class SourceText {
-  #normalized?: NormalizedText;
+  #normalized?: string;
+  #origin?: Int32Array;
   #tokens?: Token[];
   #numbers?: WrittenNumber[];
   #surrogatePairs?: number[];
@@ -58,12 +51,19 @@ export class SourceText {
     readonly text: string,
   ) {}
 
-  get normalized(): NormalizedText {
+  /** The text in NFC, lower case, whitespace collapsed (see {@link normalizeText}). */
+  get normalized(): string {
     return (this.#normalized ??= normalizeText(this.text));
   }
 
+  /** The word tokens of the normalized text. */
   get tokens(): readonly Token[] {
-    return (this.#tokens ??= tokenize(this.normalized.text));
+    return (this.#tokens ??= tokenize(this.normalized));
+  }
+
+  /** Where each unit of the normalized text comes from (see {@link normalizedOrigin}); built on the first match. */
+  get #originOf(): Int32Array {
+    return (this.#origin ??= normalizedOrigin(this.text));
   }
 
   get numbers(): readonly WrittenNumber[] {
@@ -78,7 +78,8 @@ export class SourceText {
 
   /** The first unit of the normalized text that comes from at or after `offset` of the written text. */
   normalizedOffset(offset: number): number {
-    const { origin } = this.normalized;
+    if (offset === 0) return 0;
+    const origin = this.#originOf;
     let low = 0;
     let high = origin.length - 1;
     while (low < high) {
@@ -91,7 +92,7 @@ export class SourceText {
 
   /** The written range that the normalized range `[start, end)` comes from. */
   writtenRange(start: number, end: number): [number, number] {
-    const { origin } = this.normalized;
+    const origin = this.#originOf;
     // A unit that lower-casing expanded (`İ` -> `i̇`) shares its origin with the next: end after the whole character.
     let next = end;
     while (next < origin.length - 1 && origin[next] === origin[end - 1]) next++;
@@ -100,39 +101,44 @@ export class SourceText {
 }
 
 /**
- * `text` in NFC, lower case, with every run of whitespace as one space, and the origin of each
- * unit. Characters are normalized one at a time with their combining marks, so each unit knows
- * where it came from; text that NFC and lower-casing leave the same length takes a faster path.
+ * `text` in NFC, lower case, with every run of whitespace as one space. Characters are
+ * normalized one at a time with their combining marks, so that {@link normalizedOrigin} can say
+ * where each unit came from; text that NFC and lower-casing leave the same length (nearly all
+ * text) takes a native fast path.
  */
-export function normalizeText(text: string): NormalizedText {
-  const lower = text.toLowerCase();
-  if (lower.length === text.length && text.normalize("NFC") === text) {
-    const origin = new Int32Array(text.length + 1);
-    // Pieces are collected and joined once: reading back a string built by `+=` flattens it each time.
-    const pieces: string[] = [];
-    let start = 0;
-    let length = 0;
-    const take = (end: number) => {
-      for (let i = start; i < end; i++) origin[length++] = i;
-      pieces.push(lower.slice(start, end));
-    };
-    for (let i = 0; i < text.length; i++) {
-      if (!isSpace(text.charCodeAt(i))) continue;
-      take(i);
-      origin[length++] = i;
-      pieces.push(" ");
-      while (i + 1 < text.length && isSpace(text.charCodeAt(i + 1))) i++;
-      start = i + 1;
-    }
-    take(text.length);
-    origin[length] = text.length;
-    return { text: pieces.join(""), origin: origin.subarray(0, length + 1) };
+export function normalizeText(text: string): string {
+  return isSimple(text) ? text.toLowerCase().replace(WHITESPACE_RUN, " ") : normalizeClusters(text).text;
+}
+
+/** For each UTF-16 unit of `normalizeText(text)`, the offset in `text` it comes from; one more entry, `text.length`, at the end. */
+export function normalizedOrigin(text: string): Int32Array {
+  if (!isSimple(text)) return normalizeClusters(text).origin;
+  const origin = new Int32Array(text.length + 1);
+  let length = 0;
+  let copied = 0;
+  for (const { 0: run, index } of text.matchAll(WHITESPACE_RUN)) {
+    while (copied < index) origin[length++] = copied++;
+    origin[length++] = index;
+    copied = index + run.length;
   }
+  while (copied < text.length) origin[length++] = copied++;
+  origin[length] = text.length;
+  return origin.subarray(0, length + 1);
+}
+
+const WHITESPACE_RUN = /\s+/g;
+
+/** True when NFC and lower-casing keep every unit in place, so only whitespace moves offsets. */
+function isSimple(text: string): boolean {
+  return /^[\0-\x7f]*$/.test(text) || (text.toLowerCase().length === text.length && text.normalize("NFC") === text);
+}
+
+function normalizeClusters(text: string): { text: string; origin: Int32Array } {
   const origin: number[] = [];
   const pieces: string[] = [];
   let afterSpace = false;
   for (const { 0: cluster, index } of text.matchAll(/\P{M}\p{M}*|\p{M}+/gu)) {
-    const space = cluster.length === 1 && isSpace(cluster.charCodeAt(0));
+    const space = /^\s$/.test(cluster);
     if (space && afterSpace) continue;
     afterSpace = space;
     const piece = space ? " " : cluster.normalize("NFC").toLowerCase();
@@ -158,8 +164,33 @@ export function findWhole(haystack: string, needle: string, from: number): numbe
 /** The word tokens of a normalized text: runs of letters, digits and marks, each CJK character alone. */
 export function tokenize(normalized: string): Token[] {
   const tokens: Token[] = [];
-  for (const { 0: word, index } of normalized.matchAll(TOKEN)) tokens.push({ word: stem(word), start: index, end: index + word.length });
+  let start = -1;
+  const close = (end: number): void => {
+    if (start >= 0) tokens.push({ word: stem(normalized.slice(start, end)), start, end });
+    start = -1;
+  };
+  for (let i = 0; i < normalized.length; ) {
+    const code = normalized.codePointAt(i)!;
+    const width = code > 0xffff ? 2 : 1;
+    const kind = charKind(code);
+    if (kind === "word") {
+      if (start < 0) start = i;
+    } else {
+      close(i);
+      if (kind === "alone") tokens.push({ word: normalized.slice(i, i + width), start: i, end: i + width });
+    }
+    i += width;
+  }
+  close(normalized.length);
   return tokens;
+}
+
+/** `alone`: a CJK character, a word by itself; `word`: part of a word; `other`: between words. */
+function charKind(code: number): "alone" | "word" | "other" {
+  if (code < 0x80) return (code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) ? "word" : "other";
+  const char = String.fromCodePoint(code);
+  if (ALONE.test(char)) return "alone";
+  return WORD_CHAR.test(char) ? "word" : "other";
 }
 
 function stem(word: string): string {
@@ -183,22 +214,6 @@ function isSpacedWordChar(char: string): boolean {
   const code = char.charCodeAt(0);
   if (code < 0x80) return (code >= 0x30 && code <= 0x39) || ((code | 0x20) >= 0x61 && (code | 0x20) <= 0x7a);
   return WORD_CHAR.test(char) && !UNSPACED.test(char);
-}
-
-function isSpace(code: number): boolean {
-  return (
-    code === 0x20 ||
-    (code >= 0x09 && code <= 0x0d) ||
-    code === 0xa0 ||
-    code === 0x1680 ||
-    (code >= 0x2000 && code <= 0x200a) ||
-    code === 0x2028 ||
-    code === 0x2029 ||
-    code === 0x202f ||
-    code === 0x205f ||
-    code === 0x3000 ||
-    code === 0xfeff
-  );
 }
 
 /** UTF-16 offsets of the second unit of each surrogate pair: each is one code point fewer before it. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findFuzzy } from "../../src/quality/fuzzy-match.js";
+import { findFuzzy, mayHoldFuzzy } from "../../src/quality/fuzzy-match.js";
 import { tokenize } from "../../src/quality/source-text.js";
 
 const words = (text: string) => tokenize(text).map((token) => token.word);
@@ -27,5 +27,11 @@ describe("findFuzzy", () => {
     const tokens = tokenize("two mugs, then two mugs");
     expect(findFuzzy(words("two mug"), tokens, 0)).toEqual({ first: 0, last: 1 });
     expect(findFuzzy(words("two mug"), tokens, 1)).toEqual({ first: 3, last: 4 });
+  });
+
+  it("is never ruled out by the substring check where it matches", () => {
+    const text = "please refund the duplicate charges now";
+    expect(mayHoldFuzzy(text, words("refund duplicate charge"))).toBe(true);
+    expect(mayHoldFuzzy(text, words("refund a missing parcel"))).toBe(false);
   });
 });
