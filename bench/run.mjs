@@ -6,7 +6,7 @@
  *
  *   npm run bench                 # a few minutes on 2 cores
  *   npm run bench -- --full       # 10,000 rows per throughput point, memory up to 1M rows (~1 h)
- *   npm run bench -- --only=throughput,tokens
+ *   npm run bench -- --only=throughput,tokens,grounding
  *   node bench/run.mjs --smoke --results=/tmp/x   # tiny sizes: checks the suite runs (npm test does)
  *
  * Method and latest numbers: bench/README.md.
@@ -196,6 +196,18 @@ try {
     for (const who of ["ours", "baseline"]) {
       const x = r[who];
       say(`| ${who === "ours" ? "llm-extract" : "baseline"} | ${x.ok} | ${x.clean.toFixed(0)} | ${x.faulty.toFixed(0)} | +${(100 * (x.faulty / x.clean - 1)).toFixed(1)}% |`);
+    }
+  }
+
+  // 6. Source grounding per row.
+  if (wanted("grounding")) {
+    const { groundingCost } = await import("./grounding.mjs");
+    say("\n## Source grounding: CPU per row (groundRecord on every row of each example, plausible records)");
+    say("| schema | rows | input chars/row | spans/row | ungrounded/row | µs/row | target |");
+    say("| --- | --- | --- | --- | --- | --- | --- |");
+    results.grounding = await groundingCost({ rounds: smoke ? 2 : 200 });
+    for (const g of results.grounding) {
+      say(`| ${g.schema} | ${g.rows} | ${g.cellChars} | ${g.spansPerRow.toFixed(1)} | ${g.ungroundedPerRow.toFixed(1)} | ${g.microsPerRow} | < 50 |`);
     }
   }
 } finally {

@@ -18,6 +18,7 @@ export { DEFAULTS, type ExtractOptions, type ProgressEvent, type RunTotals, type
 export { ExtractError, type ExtractErrorCode, type ExtractErrorContext } from "./errors/extract-error.js";
 export { ERROR_CODES, type ErrorCodeRule } from "./errors/codes.js";
 export type { RowError, RowResult } from "./core/row-result.js";
+export { groundRecord, type Grounding, type Span } from "./quality/grounding.js";
 export { loadSchema, listSchemas, type LoadedSchema, type LoadSchemaOptions } from "./schema/load.js";
 export { toPromptJsonSchema, type ObjectSchema } from "./schema/json-schema.js";
 export { toStrictJsonSchema } from "./schema/strict-schema.js";

@@ -99,6 +99,7 @@ async function writeRun(
     inputColumns: csv.columns,
     leaves: leafColumns(context.jsonSchema),
     formulaGuard,
+    grounding: context.settings.grounding,
   });
   const temporaryDir = options.journal || outPath ? undefined : await mkdtemp(path.join(os.tmpdir(), "llm-extract-"));
   const journal = options.journal ?? (outPath ? `${outPath}.journal` : path.join(temporaryDir!, "run.journal"));
@@ -134,6 +135,8 @@ async function writeRun(
         error: result.error,
         attempts: result.attempts,
         usage: result.usage,
+        spans: result.spans,
+        ungrounded: result.ungrounded,
       });
       rowsWritten++;
       position = result.row.end;

@@ -86,6 +86,13 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   { name: "skip-bad-rows", type: "boolean", option: "skipBadRows", help: "deprecated, does nothing: malformed rows are failed rows by default" },
   { name: "formula-guard", type: "boolean", option: "formulaGuard", negated: true, help: "write cells starting with = + - @ as they are (CSV output)" },
+  {
+    name: "grounding",
+    type: "boolean",
+    option: "grounding",
+    negated: true,
+    help: "do not look for the values in the input: no _ungrounded column\n(CSV), no spans and ungrounded (JSONL)",
+  },
   { name: "base-url", type: "string", option: "baseURL", value: "<url>", help: "any Chat Completions server (default: $OPENAI_BASE_URL, else OpenAI)" },
   {
     name: "api-key",

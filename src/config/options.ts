@@ -88,6 +88,12 @@ export interface ExtractOptions<S extends SchemaInput = SchemaInput> {
   maxInputTokens?: number;
   /** Record keys sent to the model. @default all */
   columns?: readonly string[];
+  /**
+   * Source grounding: find each extracted string and number in the row the model saw, giving
+   * successful results `spans` (where each value is) and `ungrounded` (the fields whose value is
+   * nowhere in it). `false` leaves both out, and the output as it was before grounding. @default true
+   */
+  grounding?: boolean;
   /** Folder of named schemas. @default $EXTRACT_SCHEMAS_DIR, else ./schemas */
   schemasDir?: string;
   /** Stops the run: in-flight calls are cancelled and the iteration throws `ABORTED`. */
@@ -134,6 +140,7 @@ export const DEFAULTS = {
   delimiter: ",",
   strict: false,
   formulaGuard: true,
+  grounding: true,
 } as const;
 
 /** Options after defaults and checks: what the pipeline reads. */
@@ -151,6 +158,7 @@ export interface Settings {
   tpm?: number;
   maxInputTokens?: number;
   columns?: readonly string[];
+  grounding: boolean;
   instructions?: string;
   /** The folder of named schemas, as given (relative paths are taken from the working directory). */
   schemasDir: string;
@@ -211,6 +219,7 @@ export function normalizeOptions(options: Omit<ExtractOptions, "schema">, env: E
     maxInputTokens: optionalPositive("maxInputTokens"),
     temperature: options.temperature,
     columns: options.columns,
+    grounding: options.grounding ?? DEFAULTS.grounding,
     instructions: options.instructions,
     mode: options.mode ?? DEFAULTS.mode,
     schemasDir: schemasDirOf(options.schemasDir, env),
@@ -225,6 +234,7 @@ export function normalizeOptions(options: Omit<ExtractOptions, "schema">, env: E
   if (settings.columns !== undefined && (!Array.isArray(settings.columns) || settings.columns.length === 0)) {
     throw invalidOption("columns", "a non-empty list of column names", settings.columns);
   }
+  if (typeof settings.grounding !== "boolean") throw invalidOption("grounding", "true or false", options.grounding);
   // A cap below the first budget would shrink the budget after a cut-off reply.
   settings.maxTokensCap = Math.max(settings.maxTokensCap, settings.maxTokens);
   return settings;

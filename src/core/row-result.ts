@@ -1,5 +1,6 @@
 import type { Usage } from "../engine/types.js";
 import { ExtractError, type ExtractErrorCode, type ExtractErrorContext } from "../errors/extract-error.js";
+import type { Grounding } from "../quality/grounding.js";
 
 /**
  * Why a row failed, as plain data: the code, the message and the error's whole context (the CSV
@@ -72,11 +73,16 @@ interface Placement<R> {
   reused: boolean;
 }
 
-/** A row that yielded valid data. */
-export type ExtractSuccess<T, R = RowInput> = Placement<R> & Omit<Extract<RowResult<T>, { ok: true }>, "maxTokens">;
+/**
+ * A row that yielded valid data. With `grounding` on (the default) it has `spans` and
+ * `ungrounded` (see `groundRecord()`), computed for this run from the row and the data, never
+ * kept in the journal; with `grounding: false` neither is there.
+ */
+export type ExtractSuccess<T, R = RowInput> = Placement<R> & Omit<Extract<RowResult<T>, { ok: true }>, "maxTokens"> & Partial<Grounding>;
 
 /** A row that failed after its attempts; the run goes on. `error` carries the error's whole context. */
-export type ExtractFailure<R = RowInput> = Placement<R> & Omit<Extract<RowResult, { ok: false }>, "maxTokens">;
+export type ExtractFailure<R = RowInput> = Placement<R> &
+  Omit<Extract<RowResult, { ok: false }>, "maxTokens"> & { spans?: undefined; ungrounded?: undefined };
 
 /** The result for one row, as the library yields it: narrow on `ok` to reach typed `data` or `error`. */
 export type ExtractResult<T, R = RowInput> = ExtractSuccess<T, R> | ExtractFailure<R>;

@@ -4,6 +4,7 @@ import type { InputRecord } from "../core/prompt.js";
 import { failedBeforeAnyCall, type ExtractResult, type RowResult } from "../core/row-result.js";
 import type { AttemptBudget } from "../core/step.js";
 import { ExtractError } from "../errors/extract-error.js";
+import { groundRecord } from "../quality/grounding.js";
 import { extractRecord } from "./attempts.js";
 import type { RunContext } from "./context.js";
 import { Journal, MemoryStore, rowKey, type ResultStore } from "./journal.js";
@@ -13,7 +14,9 @@ import { runOrdered, type RowSource } from "./ordered.js";
  * The synchronous runner: rows in, one result per row out, in input order, with bounded
  * concurrency. A row's result comes from the store (the journal of an earlier run), from an
  * identical row in flight, or from the model; each new one is journaled before it is yielded.
- * `toRecord` turns a row into what the model sees, or into the error that fails it.
+ * `toRecord` turns a row into what the model sees, or into the error that fails it. With
+ * `grounding`, each success is grounded in that record as it is yielded (reused rows too: the
+ * journal keeps no spans, they are a pure function of the row and the data).
  *
  * @throws ExtractError for what ends the whole run (see `ERROR_CODES`).
  */
@@ -71,9 +74,9 @@ export async function* runExtraction<R>(
     options.onProgress?.({ index, ...totals, usage: { ...totals.usage } });
 
     const { attempts, usage, repaired, reused } = result;
-    return result.ok
-      ? { index, row, ok: true, data: result.data, attempts, usage, repaired, reused }
-      : { index, row, ok: false, error: result.error, attempts, usage, repaired, reused };
+    if (!result.ok) return { index, row, ok: false, error: result.error, attempts, usage, repaired, reused };
+    const grounding = context.settings.grounding && !(record instanceof ExtractError) && groundRecord(record, result.data, context.jsonSchema);
+    return { index, row, ok: true, data: result.data, attempts, usage, repaired, reused, ...grounding };
   };
 
   try {

@@ -38,7 +38,7 @@ describe("extractCsv()", () => {
 
     expect(summary).toMatchObject({ rowsDone: 30, rowsOk: 30, rowsFailed: 0, modelCalls: 30, interrupted: false, format: "csv", output: "stream" });
     expect(summary.journal).toBeUndefined(); // a temporary journal, removed
-    expect(written.split("\n")[1]).toBe("0,row 0,ROW 0,");
+    expect(written.split("\n")[1]).toBe("0,row 0,ROW 0,,"); // _ungrounded and _error empty
     const positions = events.map((event) => event.bytesRead);
     expect(positions.every((position, i) => i === 0 || position >= positions[i - 1]!)).toBe(true);
     expect(positions[0]).toBeLessThan(text.length); // not the read-ahead

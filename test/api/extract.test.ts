@@ -44,6 +44,12 @@ describe("extract() at the wire", () => {
       usage: { prompt_tokens: 120, completion_tokens: 30 },
       repaired: false,
       reused: false,
+      // Grounding, on by default: "Ana" is in no column the model saw; the enum is not looked for.
+      spans: [
+        { path: "items[0].sku", column: "body", start: 3, end: 6, match: "exact" },
+        { path: "items[0].qty", column: "body", start: 0, end: 1, match: "exact" },
+      ],
+      ungrounded: ["name"],
     });
     const [request] = server.requests;
     expect(request!.schemaErrors).toEqual([]);
@@ -56,6 +62,14 @@ describe("extract() at the wire", () => {
     expect(request!.body.temperature).toBeUndefined();
     expect(request!.body.messages.map((m: { role: string }) => m.role)).toEqual(["system", "user"]);
     expect(rowOf(request!)).toEqual({ subject: "Broken", body: "2x A-1 arrived broken" });
+  });
+
+  it("leaves spans and ungrounded out with `grounding: false`", async () => {
+    server.script(jsonReply(good));
+    const [result] = await collect(extract([{ body: "2x A-1" }], options({ grounding: false })));
+    expect(result).toMatchObject({ ok: true, data: good });
+    expect(result).not.toHaveProperty("spans");
+    expect(result).not.toHaveProperty("ungrounded");
   });
 
   it("repairs a fenced, prose-wrapped reply locally with no second call", async () => {

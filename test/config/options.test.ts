@@ -15,6 +15,7 @@ describe("normalizeOptions", () => {
       maxTokensCap: DEFAULTS.maxTokensCap,
       timeout: DEFAULTS.timeout,
       maxRetries: DEFAULTS.maxRetries,
+      grounding: true,
     });
     expect(settings.temperature).toBeUndefined();
   });
@@ -43,6 +44,7 @@ describe("normalizeOptions", () => {
     [{ temperature: 3 }, "temperature", "3"],
     [{ columns: [] }, "columns", "[]"],
     [{ model: "" }, "model", '""'],
+    [{ grounding: "no" as unknown as boolean }, "grounding", '"no"'],
   ])("rejects %o naming the option and the value", (options, name, got) => {
     let error: unknown;
     try {

@@ -66,6 +66,20 @@ describe("journal and resume", () => {
     expect(second.every((r) => r.reused)).toBe(true);
   });
 
+  it("grounds reused rows again, and keeps no spans in the journal", async () => {
+    const input = rows(3);
+    const first = await run(input, { journal });
+    expect(readFileSync(journal, "utf8")).not.toContain("spans");
+    server.reset();
+    const second = await run(input, { journal, resume: true });
+    expect(second.every((r) => r.reused)).toBe(true);
+    expect(second.map((r) => [r.spans, r.ungrounded])).toEqual(first.map((r) => [r.spans, r.ungrounded]));
+    expect(second[1]!.spans).toEqual([
+      { path: "id", column: "id", start: 0, end: 1, match: "exact" },
+      { path: "upper", column: "text", start: 0, end: 5, match: "normalized" },
+    ]);
+  });
+
   it("re-does only the rows whose content changed", async () => {
     await run(rows(10), { journal });
     server.reset();

@@ -92,7 +92,7 @@ describe("a malformed CSV with --strict", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(new RegExp(`CSV_MALFORMED: ${escape(input)} line 2: `));
     expect(server.requests).toHaveLength(0);
-    expect(readFileSync(out, "utf8")).toBe("id,text,name,age,_error\n");
+    expect(readFileSync(out, "utf8")).toBe("id,text,name,age,_ungrounded,_error\n");
   });
 });
 

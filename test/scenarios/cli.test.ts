@@ -35,7 +35,7 @@ const base = () => ["--schema", "person", "--base-url", server.url, "--api-key",
 const env = { EXTRACT_SCHEMAS_DIR: fixtures, EXTRACT_MODEL: "test-model" };
 
 describe("extract CLI: output", () => {
-  it("writes the input columns, one column per schema leaf and _error, in input order", async () => {
+  it("writes the input columns, one column per schema leaf, _ungrounded and _error, in input order", async () => {
     let seed = 7;
     server.handle(async (request) => {
       seed = (seed * 48_271) % 2_147_483_647;
@@ -50,10 +50,10 @@ describe("extract CLI: output", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toBe("");
     const lines = readFileSync(out, "utf8").split("\n");
-    expect(lines[0]).toBe("id,text,name,age,_error");
+    expect(lines[0]).toBe("id,text,name,age,_ungrounded,_error");
     const rows = readCsv(out);
     expect(rows.map((row) => row.id)).toEqual(Array.from({ length: 40 }, (_, i) => String(i)));
-    expect(rows[5]).toEqual({ id: "5", text: "person 5", name: "PERSON 5", age: "5", _error: "" });
+    expect(rows[5]).toEqual({ id: "5", text: "person 5", name: "PERSON 5", age: "5", _ungrounded: "", _error: "" });
     expect(server.requests).toHaveLength(40);
   });
 
@@ -92,6 +92,7 @@ describe("extract CLI: output", () => {
       "order_items",
       "summary",
       "requested_action",
+      "_ungrounded",
       "_error",
     ]);
     rows.forEach((row, i) => {
@@ -99,6 +100,9 @@ describe("extract CLI: output", () => {
       expect(row.body).toBe(/^[=+\-@]/.test(source[i]!.body!) ? `'${source[i]!.body}` : source[i]!.body);
       expect(row["contact.email"]).toBe(`${source[i]!.ticket_id}@example.com`);
       expect(JSON.parse(row.order_items!)).toEqual([{ sku: null, name: "widget", quantity: 2 }]);
+      // The invented email and item name are in no column; the enums are not looked for.
+      expect(row._ungrounded!.split(",")).toEqual(expect.arrayContaining(["contact.email", "order_items[0].name"]));
+      expect(row._ungrounded).not.toMatch(/category|sentiment|urgency/);
     });
   });
 
@@ -120,6 +124,29 @@ describe("extract CLI: output", () => {
     expect(run.code).toBe(0);
     const lines = readFileSync(out, "utf8").trimEnd().split("\n").map((line) => JSON.parse(line));
     expect(lines[1]).toMatchObject({ index: 1, input: { id: "1", text: "person 1" }, data: { name: "PERSON 1", age: 1 }, error: null, attempts: 1 });
+  });
+
+  it("writes where each value sits in the input on each JSONL line (spans in code points) and what is nowhere", async () => {
+    server.handle(() => jsonReply({ name: "Zoë", age: 99 }));
+    const out = path.join(dir, "out.jsonl");
+    const run = await runCli([writeCsv("in.csv", "id,text\n1,👋 hi Zoë\n"), ...base(), "-o", out], { env });
+    expect(run.code).toBe(0);
+    const [line] = readFileSync(out, "utf8").trimEnd().split("\n").map((text) => JSON.parse(text));
+    expect(line).toMatchObject({
+      spans: [{ path: "name", column: "text", start: 5, end: 8, match: "exact" }],
+      ungrounded: ["age"],
+    });
+  });
+
+  it("--no-grounding writes the output without _ungrounded, spans or ungrounded", async () => {
+    const csv = path.join(dir, "out.csv");
+    const jsonl = path.join(dir, "out.jsonl");
+    const input = writeCsv("in.csv", people(2));
+    expect((await runCli([input, ...base(), "-o", csv, "--no-grounding"], { env })).code).toBe(0);
+    expect((await runCli([input, ...base(), "-o", jsonl, "--no-grounding"], { env })).code).toBe(0);
+    expect(readFileSync(csv, "utf8").split("\n")[0]).toBe("id,text,name,age,_error");
+    const lines = readFileSync(jsonl, "utf8").trimEnd().split("\n").map((text) => JSON.parse(text));
+    expect(Object.keys(lines[0])).toEqual(["index", "input", "data", "error", "attempts", "usage"]);
   });
 
   it("reads stdin (-) and writes CSV to stdout, messages only on stderr", async () => {
@@ -163,7 +190,7 @@ describe("extract CLI: what users' files look like", () => {
     const out = path.join(dir, "out.csv");
     const run = await runCli([writeCsv("in.csv", "id,text\n"), ...base(), "-o", out], { env });
     expect(run.code).toBe(0);
-    expect(readFileSync(out, "utf8")).toBe("id,text,name,age,_error\n");
+    expect(readFileSync(out, "utf8")).toBe("id,text,name,age,_ungrounded,_error\n");
     expect(server.requests).toHaveLength(0);
   });
 });

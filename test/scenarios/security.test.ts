@@ -162,7 +162,7 @@ describe("prompt injection through cells", () => {
     const rows = readCsv(out);
     expect(rows).toHaveLength(records.length);
     rows.forEach((row, i) => {
-      expect(row).toEqual({ ...records[i], name: records[i]!.text, age: "", _error: "" });
+      expect(row).toEqual({ ...records[i], name: records[i]!.text, age: "", _ungrounded: "", _error: "" });
     });
   });
 });

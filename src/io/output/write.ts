@@ -3,6 +3,7 @@ import { finished, type Writable } from "node:stream";
 import { stringify } from "csv-stringify";
 import type { Usage } from "../../engine/types.js";
 import { ExtractError } from "../../errors/extract-error.js";
+import type { Span } from "../../quality/grounding.js";
 import type { LeafColumn } from "../../schema/columns.js";
 import { cellText, flattenRecordInto } from "./flatten.js";
 
@@ -20,6 +21,10 @@ export interface OutputRow {
   error?: { code: string; message: string };
   attempts: number;
   usage: Usage;
+  /** Where each value was found in the input (successful rows, with grounding on). */
+  spans?: readonly Span[];
+  /** The field paths of values found nowhere in the input (successful rows, with grounding on). */
+  ungrounded?: readonly string[];
 }
 
 /** Options of {@link createOutputWriter}. */
@@ -31,6 +36,8 @@ export interface OutputOptions {
   leaves: readonly LeafColumn[];
   /** Guard CSV cells against spreadsheet formula injection. @default true for CSV (ignored for JSONL) */
   formulaGuard?: boolean;
+  /** Write what grounding found: CSV, an `_ungrounded` column; JSONL, `spans` and `ungrounded`. @default false */
+  grounding?: boolean;
 }
 
 /** Writes finished rows to a stream, in the order they are given. */
@@ -45,13 +52,16 @@ export interface OutputWriter {
 
 /** Column that says why a row failed (`CODE: message`), empty when it succeeded. */
 const ERROR_COLUMN = "_error";
+/** Column listing the fields whose value is nowhere in the input, comma-separated (with grounding). */
+const UNGROUNDED_COLUMN = "_ungrounded";
 /** Prefix given to an output column whose name is already taken by an input column. */
 const COLLISION_PREFIX = "extracted.";
 
 /**
  * Creates the writer. For CSV the header row is written at once, so even 0 rows give a
- * header-only file: the input columns, then the leaf columns, then `_error`. A leaf (or
- * `_error`) whose name is already an input column is written as `extracted.<name>`, so no input
+ * header-only file: the input columns, then the leaf columns, then (with `grounding`)
+ * `_ungrounded`, then `_error`. A leaf (or `_ungrounded`, `_error`) whose name is already an
+ * input column is written as `extracted.<name>`, so no input
  * value is shadowed (re-running on an earlier output file renames every extracted column).
  * Cells are RFC 4180 quoted, records end in "\n", no BOM. `close()` ends the destination, except
  * `process.stdout`/`process.stderr`, which are flushed and left open for whatever prints next.
@@ -72,7 +82,8 @@ const COLLISION_PREFIX = "extracted.";
 export function createOutputWriter(destination: Writable, options: OutputOptions): OutputWriter {
   const csv = options.format === "csv";
   const guard = csv && options.formulaGuard !== false;
-  const header = csv ? csvHeader(options.inputColumns, options.leaves).map((name) => (guard ? guardFormula(name) : name)) : [];
+  const grounding = options.grounding ?? false;
+  const header = csv ? csvHeader(options.inputColumns, options.leaves, grounding).map((name) => (guard ? guardFormula(name) : name)) : [];
 
   // CSV goes through csv-stringify's stream, piped into the destination; JSONL lines go
   // straight to the destination. Either way backpressure shows on `head`.
@@ -111,8 +122,8 @@ export function createOutputWriter(destination: Writable, options: OutputOptions
   }
 
   const toChunk = csv
-    ? csvRowCells(options.inputColumns, options.leaves, guard)
-    : (row: OutputRow): string => jsonLine(row);
+    ? csvRowCells(options.inputColumns, options.leaves, guard, grounding)
+    : (row: OutputRow): string => jsonLine(row, grounding);
   stringifier?.write(header);
   let closing: Promise<void> | undefined;
 
@@ -145,9 +156,9 @@ export function createOutputWriter(destination: Writable, options: OutputOptions
   return { header, write, close };
 }
 
-function csvHeader(inputColumns: readonly string[], leaves: readonly LeafColumn[]): string[] {
+function csvHeader(inputColumns: readonly string[], leaves: readonly LeafColumn[], grounding: boolean): string[] {
   const taken = new Set(inputColumns);
-  const extracted = [...leaves.map((leaf) => leaf.name), ERROR_COLUMN].map((name) => {
+  const extracted = [...leaves.map((leaf) => leaf.name), ...(grounding ? [UNGROUNDED_COLUMN] : []), ERROR_COLUMN].map((name) => {
     let unique = name;
     while (taken.has(unique)) unique = COLLISION_PREFIX + unique;
     taken.add(unique);
@@ -161,9 +172,11 @@ function csvRowCells(
   inputColumns: readonly string[],
   leaves: readonly LeafColumn[],
   guard: boolean,
+  grounding: boolean,
 ): (row: OutputRow) => string[] {
   const leafOffset = inputColumns.length;
-  const errorIndex = leafOffset + leaves.length;
+  const ungroundedIndex = leafOffset + leaves.length;
+  const errorIndex = ungroundedIndex + (grounding ? 1 : 0);
   const width = errorIndex + 1;
   return (row) => {
     // A fresh array per row: csv-stringify may hold it in its buffer while the destination is full.
@@ -174,6 +187,7 @@ function csvRowCells(
       cells[errorIndex] = `${row.error.code}: ${row.error.message}`;
     } else {
       flattenRecordInto(row.data, leaves, cells, leafOffset);
+      if (grounding) cells[ungroundedIndex] = row.ungrounded?.join(",") ?? "";
       cells[errorIndex] = "";
     }
     if (guard) for (let i = 0; i < width; i++) cells[i] = guardFormula(cells[i]!);
@@ -181,12 +195,18 @@ function csvRowCells(
   };
 }
 
-/** One JSONL line; the objects are rebuilt so the key order is fixed and no extra fields leak in. */
-function jsonLine(row: OutputRow): string {
+/**
+ * One JSONL line; the objects are rebuilt so the key order is fixed and no extra fields leak in.
+ * With grounding every line has `spans` and `ungrounded`, `[]` for a failed row (no values).
+ */
+function jsonLine(row: OutputRow, grounding: boolean): string {
   const error = row.error ? { code: row.error.code, message: row.error.message } : null;
   const usage = { prompt_tokens: row.usage.prompt_tokens, completion_tokens: row.usage.completion_tokens };
   const data = row.data === undefined ? null : row.data;
-  return `${JSON.stringify({ index: row.index, input: row.input, data, error, attempts: row.attempts, usage })}\n`;
+  const line = { index: row.index, input: row.input, data, error, attempts: row.attempts, usage };
+  if (!grounding) return `${JSON.stringify(line)}\n`;
+  const spans = (row.spans ?? []).map(({ path, column, start, end, match }) => ({ path, column, start, end, match }));
+  return `${JSON.stringify({ ...line, spans, ungrounded: row.ungrounded ?? [] })}\n`;
 }
 
 /** A number a spreadsheet reads as a number, never as a formula. */

@@ -164,6 +164,36 @@ describe("JSONL output", () => {
   });
 });
 
+describe("grounding in the output", () => {
+  const span = { path: "name", column: "text", start: 5, end: 8, match: "exact" as const };
+  const grounded = (row: OutputRow): OutputRow => ({ ...row, spans: [span], ungrounded: ["age", "tags[1]"] });
+
+  it("CSV: an _ungrounded column of comma-separated paths before _error, empty for failed rows", async () => {
+    const rows = [grounded(okRow(0, { text: "I am Ana" }, { name: "Ana", age: 7 })), failedRow(1, { text: "?" })];
+    const { text, header } = await writeAll(rows, csvOptions(["text"], [leaf("name"), leaf("age")], { grounding: true }));
+    expect(header).toEqual(["text", "name", "age", "_ungrounded", "_error"]);
+    expect(parse(text)).toEqual([
+      header,
+      ["I am Ana", "Ana", "7", "age,tags[1]", ""],
+      ["?", "", "", "", "SCHEMA_MISMATCH: $.urgency: Invalid option"],
+    ]);
+  });
+
+  it("CSV: renames _ungrounded when an input column has its name", async () => {
+    const { header } = await writeAll([], csvOptions(["_ungrounded"], [], { grounding: true }));
+    expect(header).toEqual(["_ungrounded", "extracted._ungrounded", "_error"]);
+  });
+
+  it("JSONL: spans and ungrounded after usage on every line, [] for failed rows", async () => {
+    const rows = [grounded(okRow(0, { text: "I am Ana" }, { name: "Ana" })), failedRow(1, { text: "?" })];
+    const { text } = await writeAll(rows, { format: "jsonl", inputColumns: ["text"], leaves: [], grounding: true });
+    const [first, second] = text.split("\n").map((line) => (line ? JSON.parse(line) : undefined));
+    expect(Object.keys(first)).toEqual(["index", "input", "data", "error", "attempts", "usage", "spans", "ungrounded"]);
+    expect(first).toMatchObject({ spans: [span], ungrounded: ["age", "tags[1]"] });
+    expect(second).toMatchObject({ error: { code: "SCHEMA_MISMATCH" }, spans: [], ungrounded: [] });
+  });
+});
+
 describe("backpressure", () => {
   /** A destination with room for a few bytes only, that takes each chunk one turn of the event loop later. */
   class SlowSink extends Writable {
