@@ -19,7 +19,8 @@ const SHIPPED = [
   ["invoice", "examples/invoices.csv"],
   ["job", "examples/jobs.csv"],
 ];
-const INVENTED = "the customer would like a prompt answer about the matter raised";
+/** Words of sentences no row holds as such (each invented value draws its own, so no two are alike). */
+const INVENTED = "the customer would like a prompt answer about the matter raised and a refund of the amount paid".split(" ");
 
 /** Microseconds of `groundRecord()` per row, for each example; `rounds` passes over its rows. */
 export async function groundingCost({ rounds = 200 } = {}) {
@@ -67,7 +68,7 @@ function plausibleRecord(node, rootSchema, text, seed) {
       return next() % 4 === 0 || !written ? 42 : Number(written.replace(",", "."));
     }
     if (schema.format === "date") return "2024-03-04";
-    if (next() % 4 === 0 || words.length < 3) return INVENTED;
+    if (next() % 4 === 0 || words.length < 3) return Array.from({ length: 8 }, () => INVENTED[next() % INVENTED.length]).join(" ");
     const start = next() % (words.length - 2);
     const phrase = words.slice(start, start + 1 + (next() % 3)).join(" ");
     return next() % 3 === 0 ? phrase.toUpperCase() : phrase;

@@ -57,8 +57,8 @@ const EDGE_PUNCTUATION = /^[\s\p{P}]+|[\s\p{P}]+$/gu;
 export function groundRecord(record: Record<string, unknown>, data: unknown, jsonSchema: JsonSchema): Grounding {
   const sources = Object.entries(record).map(([column, value]) => new SourceText(column, cellText(value)));
   const grounding: Grounding = { spans: [], ungrounded: [] };
-  /** Per value: the column and written offset after its last span, so a repeat maps to the next occurrence. */
-  const cursors = new Map<string, { source: number; offset: number }>();
+  /** Per value: the column and written offset after its last span, so a repeat maps to the next occurrence; null when absent. */
+  const cursors = new Map<string, { source: number; offset: number } | null>();
 
   const visit = (value: unknown, path: (string | number)[]): void => {
     if (Array.isArray(value)) value.forEach((item, index) => visit(item, [...path, index]));
@@ -69,7 +69,12 @@ export function groundRecord(record: Record<string, unknown>, data: unknown, jso
       const wanted = typeof value === "number" ? value : { written: value, normalized: normalizeText(value).replace(EDGE_PUNCTUATION, "") };
       const key = typeof wanted === "number" ? `#${wanted}` : wanted.normalized || wanted.written;
       const cursor = cursors.get(key);
-      const found = (cursor && locateFrom(sources, wanted, kind, cursor)) ?? locateFrom(sources, wanted, kind, { source: 0, offset: 0 });
+      // A value already found nowhere is nowhere again: a repeat costs no second search.
+      const found =
+        cursor === null
+          ? undefined
+          : ((cursor && locateFrom(sources, wanted, kind, cursor)) ?? locateFrom(sources, wanted, kind, { source: 0, offset: 0 }));
+      if (!found) cursors.set(key, null);
       const fieldPath = formatFieldPath(path);
       if (found) {
         const source = sources[found.source]!;
