@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { ExtractCsvOptions } from "../api/extract-csv.js";
-import { FLAGS, flagOf, formatFlagList, parseArgsOptions, setOptionsFromFlags, type AnyFlagSpec, type FlagSpec } from "./flags.js";
+import { FLAGS, flagOf, formatFlagList, parseArgsOptions, setOptionsFromFlags, type AnyFlagSpec } from "./flags.js";
 import { closestName } from "./suggest.js";
 import { usageError } from "./values.js";
 

@@ -1,7 +1,8 @@
 import { cellText } from "../io/output/flatten.js";
 import { alternativesOf, deref, schemaAt, typesOf, unwrapNullable, type JsonSchema } from "../schema/walk.js";
 import { findFuzzy, mayHoldFuzzy } from "./fuzzy-match.js";
-import { findWhole, normalizeText, SourceText, tokenize } from "./source-text.js";
+import { normalizeText } from "./normalize-text.js";
+import { findWhole, SourceText, tokenize } from "./source-text.js";
 
 /** Where one extracted value was found in the row the model saw. */
 export interface Span {
@@ -35,7 +36,6 @@ type LeafKind = "text" | "number" | "date" | "skip";
 /** A value that already looks like an ISO date (or date-time), which the model may have reformatted. */
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 const DATE_FORMATS = new Set(["date", "date-time", "time"]);
-const EDGE_PUNCTUATION = /^[\s\p{P}]+|[\s\p{P}]+$/gu;
 
 /**
  * Finds each extracted value in the row's input cells: exact first, then normalized, then
@@ -66,7 +66,7 @@ export function groundRecord(record: Record<string, unknown>, data: unknown, jso
     else if ((typeof value === "string" && value.trim() !== "") || (typeof value === "number" && Number.isFinite(value))) {
       const kind = leafKind(jsonSchema, path, value);
       if (kind === "skip") return;
-      const wanted = typeof value === "number" ? value : { written: value, normalized: normalizeText(value).replace(EDGE_PUNCTUATION, "") };
+      const wanted = typeof value === "number" ? value : { written: value, normalized: normalizeText(value) };
       const key = typeof wanted === "number" ? `#${wanted}` : wanted.normalized || wanted.written;
       const cursor = cursors.get(key);
       // A value already found nowhere is nowhere again: a repeat costs no second search.

@@ -51,9 +51,9 @@ export class SourceText {
     readonly text: string,
   ) {}
 
-  /** The text in NFC, lower case, whitespace collapsed (see {@link normalizeText}). */
+  /** The text in NFC, lower case, whitespace collapsed (see {@link foldText}). */
   get normalized(): string {
-    return (this.#normalized ??= normalizeText(this.text));
+    return (this.#normalized ??= foldText(this.text));
   }
 
   /** The word tokens of the normalized text. */
@@ -106,7 +106,7 @@ export class SourceText {
  * where each unit came from; text that NFC and lower-casing leave the same length (nearly all
  * text) takes a native fast path.
  */
-export function normalizeText(text: string): string {
+export function foldText(text: string): string {
   return isSimple(text) ? text.toLowerCase().replace(WHITESPACE_RUN, " ") : normalizeClusters(text).text;
 }
 

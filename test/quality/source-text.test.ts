@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { findWhole, normalizedOrigin, normalizeText, SourceText, splitsWord, tokenize } from "../../src/quality/source-text.js";
+import { findWhole, normalizedOrigin, foldText, SourceText, splitsWord, tokenize } from "../../src/quality/source-text.js";
 
-describe("normalizeText", () => {
+describe("foldText", () => {
   it("lower-cases and collapses whitespace, and knows where each unit came from", () => {
-    expect(normalizeText("Ab \n\t Cd")).toBe("ab cd");
+    expect(foldText("Ab \n\t Cd")).toBe("ab cd");
     expect(Array.from(normalizedOrigin("Ab \n\t Cd"))).toEqual([0, 1, 2, 6, 7, 8]);
   });
 
   it("composes combining accents (NFC), keeping the origin of the whole character", () => {
-    expect(normalizeText("E\u0301t\u00e9  x")).toBe("\u00e9t\u00e9 x");
+    expect(foldText("E\u0301t\u00e9  x")).toBe("\u00e9t\u00e9 x");
     expect(Array.from(normalizedOrigin("E\u0301t\u00e9  x"))).toEqual([0, 2, 3, 4, 6, 7]);
   });
 });
@@ -38,7 +38,7 @@ describe("SourceText", () => {
 
 describe("words and boundaries", () => {
   it.each(["Straße  ÉTÉ\u00a0 x", "tab\there\u2028東京 😀 é", "İstanbul \t\n"])("normalizes %j to as many units as it maps", (text) => {
-    expect(normalizedOrigin(text)).toHaveLength(normalizeText(text).length + 1);
+    expect(normalizedOrigin(text)).toHaveLength(foldText(text).length + 1);
   });
 
   it("tokenizes words, and each CJK character alone", () => {
