@@ -142,5 +142,5 @@ function failureGroups(summary: ReportSummary): string {
 
 function capNote(summary: ReportSummary): string {
   if (summary.embedded === summary.rows) return "";
-  return `<p class="note cap" id="cap-note">This page holds the first ${INTEGER.format(summary.embedded)} of ${INTEGER.format(summary.rows)} rows, so that it opens fast (at most <code>--max-rows</code> rows, 5,000 by default, and 32 MB of row text); the summary above counts all of them.</p>`;
+  return `<p class="note cap" id="cap-note">This page holds the first ${INTEGER.format(summary.embedded)} of ${INTEGER.format(summary.rows)} rows, so that it opens fast (at most the row limit, <code>maxRows</code>, 5,000 by default, and 32 MB of row text); the summary above counts all of them.</p>`;
 }

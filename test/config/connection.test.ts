@@ -3,7 +3,7 @@ import { resolveConnection } from "../../src/config/connection.js";
 import { readEnvironment } from "../../src/config/env.js";
 
 const azureEnv = {
-  AZURE_OPENAI_ENDPOINT: "https://r.openai.azure.com/",
+  AZURE_OPENAI_ENDPOINT: "https://r.openai.azure.example/",
   AZURE_OPENAI_API_KEY: "azure-key",
   AZURE_OPENAI_DEPLOYMENT: "prod",
   OPENAI_API_VERSION: "2025-01-01",
@@ -19,9 +19,9 @@ describe("resolveConnection", () => {
       "Azure before OPENAI_BASE_URL",
       {},
       { ...azureEnv, OPENAI_BASE_URL: "http://127.0.0.1:2/v1", OPENAI_API_KEY: "openai-key" },
-      { azure: { endpoint: "https://r.openai.azure.com/", apiVersion: "2025-01-01", deployment: "prod" }, apiKey: "azure-key" },
+      { azure: { endpoint: "https://r.openai.azure.example/", apiVersion: "2025-01-01", deployment: "prod" }, apiKey: "azure-key" },
     ],
-    ["an explicit apiKey for Azure too", { apiKey: "k" }, azureEnv, { apiKey: "k", azure: { endpoint: "https://r.openai.azure.com/", apiVersion: "2025-01-01", deployment: "prod" } }],
+    ["an explicit apiKey for Azure too", { apiKey: "k" }, azureEnv, { apiKey: "k", azure: { endpoint: "https://r.openai.azure.example/", apiVersion: "2025-01-01", deployment: "prod" } }],
   ])("takes %s", (_what, options, env, expected) => {
     const { secrets: _secrets, ...connection } = resolveConnection(options, readEnvironment(env));
     expect(connection).toEqual(expected);
