@@ -135,6 +135,7 @@ async function writeRun(
         error: result.error,
         attempts: result.attempts,
         usage: result.usage,
+        repaired: result.repaired,
         spans: result.spans,
         ungrounded: result.ungrounded,
       });

@@ -164,6 +164,14 @@ describe("JSONL output", () => {
   });
 });
 
+describe("JSONL output of repairs", () => {
+  it("says whether the accepted reply needed a local repair, when the row says", async () => {
+    const rows: OutputRow[] = [{ ...okRow(0, { text: "a" }, { n: 1 }), repaired: true }, { ...okRow(1, { text: "b" }, { n: 2 }), repaired: false }];
+    const { text } = await writeAll(rows, { format: "jsonl", inputColumns: ["text"], leaves: [] });
+    expect(text.trimEnd().split("\n").map((line) => JSON.parse(line).repaired)).toEqual([true, false]);
+  });
+});
+
 describe("grounding in the output", () => {
   const span = { path: "name", column: "text", start: 5, end: 8, match: "exact" as const };
   const grounded = (row: OutputRow): OutputRow => ({ ...row, spans: [span], ungrounded: ["age", "tags[1]"] });
