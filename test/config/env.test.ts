@@ -7,7 +7,7 @@ describe("readEnvironment", () => {
     ["EXTRACT_SCHEMAS_DIR", { EXTRACT_SCHEMAS_DIR: "/data/schemas" }, "schemasDir", "/data/schemas"],
     ["OPENAI_BASE_URL", { OPENAI_BASE_URL: "http://127.0.0.1:8080/v1" }, "openaiBaseURL", "http://127.0.0.1:8080/v1"],
     ["OPENAI_API_KEY", { OPENAI_API_KEY: "sk-test" }, "openaiApiKey", "sk-test"],
-    ["AZURE_OPENAI_ENDPOINT", { AZURE_OPENAI_ENDPOINT: "https://r.openai.azure.com/" }, "azureEndpoint", "https://r.openai.azure.com/"],
+    ["AZURE_OPENAI_ENDPOINT", { AZURE_OPENAI_ENDPOINT: "https://r.openai.azure.example/" }, "azureEndpoint", "https://r.openai.azure.example/"],
     ["AZURE_OPENAI_API_KEY", { AZURE_OPENAI_API_KEY: "0123abcd" }, "azureApiKey", "0123abcd"],
     ["AZURE_OPENAI_DEPLOYMENT", { AZURE_OPENAI_DEPLOYMENT: "prod" }, "azureDeployment", "prod"],
     ["OPENAI_API_VERSION", { OPENAI_API_VERSION: "2025-01-01" }, "azureApiVersion", "2025-01-01"],
