@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { evaluate, type EvaluateOptions } from "../quality/evaluate.js";
 import { explainMistake } from "./args.js";
 import { formatEvalReport } from "./eval-report-text.js";
-import { cliNamesOf, flagOf, formatFlagList, parseArgsOptions, type FlagSpec } from "./flags.js";
+import { cliNamesOf, formatFlagList, parseArgsOptions, setOptionsFromFlags, type FlagSpec } from "./flags.js";
 import { integer, number, usageError } from "./values.js";
 
 /** The `extract eval` command's flags; what they set are `evaluate()`'s options. */
@@ -83,11 +83,7 @@ export function parseEvalCommandLine(argv: readonly string[]): EvalCommand | "he
   if (typeof values.gold !== "string") throw usageError("Missing --gold: the file of true values to score the output against.");
 
   const options: Record<string, unknown> = {};
-  for (const spec of EVAL_FLAGS) {
-    const value = values[spec.name];
-    if (!spec.option || value === undefined) continue;
-    options[spec.option] = typeof value === "string" && spec.parse ? spec.parse(value, flagOf(spec)) : value;
-  }
+  setOptionsFromFlags(EVAL_FLAGS, values, options);
   if (Array.isArray(values.tolerance)) options.tolerance = tolerances(values.tolerance as string[]);
   return { output: positionals[0]!, gold: values.gold, json: values.json === true, options };
 }
