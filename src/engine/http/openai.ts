@@ -4,6 +4,7 @@ import { fromApiError } from "./api-errors.js";
 import { Pacer, type PacingStats } from "./pacing.js";
 import { CALL_GUARD, FirstContact, unreachableServer } from "./first-contact.js";
 import { estimateCost, isAzure, PACING_COST, withPacing, type FetchOptions } from "./paced-fetch.js";
+import { chatRequestBody, replyOf, tokenLimitFieldFor } from "./chat-body.js";
 import type { ChatEngine, CompletionReply, CompletionRequest, ReplyFormat } from "../types.js";
 
 /** Options of {@link createOpenAIEngine}. */
@@ -67,9 +68,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
   const contact = new FirstContact();
   const client = withPacing(options.client ?? createClient(options), pacer, contact);
   const { model } = options;
-  // OpenAI's own API has replaced max_tokens by max_completion_tokens (reasoning models reject the
-  // old name); most self-hosted servers still only read max_tokens.
-  const tokenLimitField = isOpenAIHost(client.baseURL) ? "max_completion_tokens" : "max_tokens";
+  const tokenLimitField = tokenLimitFieldFor(client.baseURL);
   // Azure keys are 32 hex digits or 84 base64-like characters, which no `sk-` pattern catches:
   // every key that may be in use is scrubbed literally.
   const secrets = [client.apiKey, options.apiKey, ...(options.secrets ?? [])];
@@ -80,23 +79,14 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
     pacing: pacer.stats,
     async complete(request: CompletionRequest): Promise<CompletionReply> {
       let completion: OpenAI.Chat.Completions.ChatCompletion;
-      const replyFormat = request.replyFormat ?? JSON_OBJECT;
+      const replyFormat: ReplyFormat = request.replyFormat ?? { mode: "json_object" };
       const call = linkedSignal(request.signal);
       const guard = contact.guard(call.abort);
       try {
-        completion = await client.chat.completions.create(
-          {
-            model,
-            messages: request.messages,
-            ...modeFields(replyFormat),
-            [tokenLimitField]: request.maxTokens,
-            ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
-          },
-          {
-            signal: call.signal,
-            fetchOptions: { [PACING_COST]: estimateCost(request.messages, request.maxTokens, replyFormat), [CALL_GUARD]: guard } as FetchOptions,
-          },
-        );
+        completion = await client.chat.completions.create(chatRequestBody(model, request, tokenLimitField), {
+          signal: call.signal,
+          fetchOptions: { [PACING_COST]: estimateCost(request.messages, request.maxTokens, replyFormat), [CALL_GUARD]: guard } as FetchOptions,
+        });
       } catch (error) {
         const unreachable = request.signal?.aborted ? undefined : contact.runEndingCause(error, guard);
         if (unreachable) throw unreachableServer(client.baseURL, unreachable, error, secrets);
@@ -104,43 +94,9 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
       } finally {
         call.release();
       }
-      const choice = completion.choices[0];
-      if (!choice) {
-        throw new ExtractError("MODEL_ERROR", `The server at ${client.baseURL} answered with no choices.`);
-      }
-      // In tools mode the JSON is the function call's arguments. A server that ignored the forced
-      // tool_choice and answered in text gets its text judged instead (and re-asked if it is not JSON).
-      const toolCall = replyFormat.mode === "tools" ? choice.message.tool_calls?.find((call) => call.type === "function") : undefined;
-      return {
-        content: toolCall ? toolCall.function.arguments : choice.message.content,
-        refusal: choice.message.refusal ?? null,
-        finishReason: choice.finish_reason,
-        usage: {
-          prompt_tokens: completion.usage?.prompt_tokens ?? 0,
-          completion_tokens: completion.usage?.completion_tokens ?? 0,
-        },
-      };
+      return replyOf(completion, replyFormat, client.baseURL);
     },
   };
-}
-
-const JSON_OBJECT: ReplyFormat = { mode: "json_object" };
-
-/** The request fields that ask for JSON the way `format.mode` says. */
-function modeFields(format: ReplyFormat): Partial<OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming> {
-  switch (format.mode) {
-    case "json_object":
-      return { response_format: { type: "json_object" } };
-    case "json_schema":
-      return { response_format: { type: "json_schema", json_schema: { name: format.name, strict: true, schema: format.schema } } };
-    case "tools":
-      return {
-        tools: [
-          { type: "function", function: { name: format.name, parameters: format.schema, ...(format.strict ? { strict: true } : {}) } },
-        ],
-        tool_choice: { type: "function", function: { name: format.name } },
-      };
-  }
 }
 
 /**
@@ -212,12 +168,4 @@ function createAzureClient(options: OpenAIEngineOptions, azure: AzureConnection)
     timeout: options.timeout,
     maxRetries: options.maxRetries,
   });
-}
-
-function isOpenAIHost(baseURL: string): boolean {
-  try {
-    return new URL(baseURL).hostname === "api.openai.com";
-  } catch {
-    return false;
-  }
 }
