@@ -33,13 +33,17 @@ const ALONE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
 const NUMBER = /([-\u2212]?)([$\u00a2-\u00a5\u20a0-\u20c0]?)(\d+(?:[.,'\u2019\u00a0\u202f]\d+)*)/g;
 /** Groupings where `.` is the decimal point: `1,234.50`, `1'250.50`, Indian `1,23,456`. */
 const POINT_DECIMAL = /^\d{1,3}(?:[,'\u2019\u00a0\u202f]\d{2,3})+(?:\.\d+)?$|^\d+(?:\.\d+)?$/;
+/** Digits without separators, which both readings take as the same integer. */
+const PLAIN_DIGITS = /^\d+$/;
+const HAS_DIGIT = /\d/;
 /** Groupings where `,` is the decimal point: `1.234,56`, `12,5`. */
 const COMMA_DECIMAL = /^\d{1,3}(?:[.'\u2019\u00a0\u202f]\d{3})+(?:,\d+)?$|^\d+,\d+$/;
 
 /** One cell of the row the model saw. */
 export class SourceText {
   #normalized?: string;
-  #origin?: Int32Array;
+  /** Null when the normalized text has the written one's offsets (no re-cased length, no whitespace run collapsed): nothing to map. */
+  #origin?: Int32Array | null;
   #tokens?: Token[];
   #numbers?: WrittenNumber[];
   #surrogatePairs?: number[];
@@ -53,7 +57,12 @@ export class SourceText {
 
   /** The text in NFC, lower case, whitespace collapsed (see {@link foldText}). */
   get normalized(): string {
-    return (this.#normalized ??= foldText(this.text));
+    if (this.#normalized === undefined) {
+      const simple = isSimple(this.text);
+      this.#normalized = simple ? foldSimple(this.text) : normalizeClusters(this.text).text;
+      if (simple && this.#normalized.length === this.text.length) this.#origin = null;
+    }
+    return this.#normalized;
   }
 
   /** The word tokens of the normalized text. */
@@ -62,8 +71,10 @@ export class SourceText {
   }
 
   /** Where each unit of the normalized text comes from (see {@link normalizedOrigin}); built on the first match. */
-  get #originOf(): Int32Array {
-    return (this.#origin ??= normalizedOrigin(this.text));
+  get #originOf(): Int32Array | null {
+    if (this.#origin === undefined) this.normalized;
+    if (this.#origin === undefined) this.#origin = normalizedOrigin(this.text);
+    return this.#origin;
   }
 
   get numbers(): readonly WrittenNumber[] {
@@ -80,6 +91,7 @@ export class SourceText {
   normalizedOffset(offset: number): number {
     if (offset === 0) return 0;
     const origin = this.#originOf;
+    if (origin === null) return offset;
     let low = 0;
     let high = origin.length - 1;
     while (low < high) {
@@ -93,6 +105,7 @@ export class SourceText {
   /** The written range that the normalized range `[start, end)` comes from. */
   writtenRange(start: number, end: number): [number, number] {
     const origin = this.#originOf;
+    if (origin === null) return [start, end];
     // A unit that lower-casing expanded (`İ` -> `i̇`) shares its origin with the next: end after the whole character.
     let next = end;
     while (next < origin.length - 1 && origin[next] === origin[end - 1]) next++;
@@ -107,7 +120,12 @@ export class SourceText {
  * text) takes a native fast path.
  */
 export function foldText(text: string): string {
-  return isSimple(text) ? text.toLowerCase().replace(WHITESPACE_RUN, " ") : normalizeClusters(text).text;
+  return isSimple(text) ? foldSimple(text) : normalizeClusters(text).text;
+}
+
+/** {@link foldText} of a text that {@link isSimple} accepts. */
+function foldSimple(text: string): string {
+  return text.toLowerCase().replace(WHITESPACE_RUN, " ");
 }
 
 /** For each UTF-16 unit of `normalizeText(text)`, the offset in `text` it comes from; one more entry, `text.length`, at the end. */
@@ -115,18 +133,27 @@ export function normalizedOrigin(text: string): Int32Array {
   if (!isSimple(text)) return normalizeClusters(text).origin;
   const origin = new Int32Array(text.length + 1);
   let length = 0;
-  let copied = 0;
-  for (const { 0: run, index } of text.matchAll(WHITESPACE_RUN)) {
-    while (copied < index) origin[length++] = copied++;
-    origin[length++] = index;
-    copied = index + run.length;
+  let afterSpace = false;
+  // A loop, not `matchAll(/\s+/g)`: the same runs, without a match object per run.
+  for (let i = 0; i < text.length; i++) {
+    const space = isWhitespace(text.charCodeAt(i));
+    if (!(space && afterSpace)) origin[length++] = i;
+    afterSpace = space;
   }
-  while (copied < text.length) origin[length++] = copied++;
   origin[length] = text.length;
   return origin.subarray(0, length + 1);
 }
 
 const WHITESPACE_RUN = /\s+/g;
+
+/** The units `\s` matches (ECMAScript WhiteSpace and LineTerminator): all in the basic plane. */
+function isWhitespace(code: number): boolean {
+  if (code < 0x80) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+  return (
+    code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 ||
+    code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff
+  );
+}
 
 /** True when NFC and lower-casing keep every unit in place, so only whitespace moves offsets. */
 function isSimple(text: string): boolean {
@@ -199,6 +226,7 @@ function stem(word: string): string {
 
 function writtenNumbers(text: string): WrittenNumber[] {
   const numbers: WrittenNumber[] = [];
+  if (!HAS_DIGIT.test(text)) return numbers;
   for (const match of text.matchAll(NUMBER)) {
     const [whole, sign, , digits] = match as unknown as [string, string, string, string];
     const end = match.index + whole.length;
@@ -212,8 +240,12 @@ function writtenNumbers(text: string): WrittenNumber[] {
     }
     const factor = negative ? -1 : 1;
     const values: number[] = [];
-    if (POINT_DECIMAL.test(digits)) values.push(factor * Number(digits.replace(/[^\d.]/g, "")));
-    if (COMMA_DECIMAL.test(digits)) values.push(factor * Number(digits.replace(/[^\d,]/g, "").replace(",", ".")));
+    // Digits alone (most numbers) read the same either way: `.` grouping needs a separator, `,` decimals a comma.
+    if (PLAIN_DIGITS.test(digits)) values.push(factor * Number(digits));
+    else {
+      if (POINT_DECIMAL.test(digits)) values.push(factor * Number(digits.replace(/[^\d.]/g, "")));
+      if (COMMA_DECIMAL.test(digits)) values.push(factor * Number(digits.replace(/[^\d,]/g, "").replace(",", ".")));
+    }
     if (values.length) numbers.push({ start, end, values, digits });
   }
   return numbers;
