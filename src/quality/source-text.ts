@@ -29,13 +29,23 @@ export interface WrittenNumber {
 const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
 const ALONE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
-/** Optional sign, optional currency symbol, digit groups (whether it is glued to a word is checked apart: faster than a lookbehind). */
-const NUMBER = /([-\u2212]?)([$\u00a2-\u00a5\u20a0-\u20c0]?)(\d+(?:[.,'\u2019\u00a0\u202f]\d+)*)/g;
 /** Groupings where `.` is the decimal point: `1,234.50`, `1'250.50`, Indian `1,23,456`. */
 const POINT_DECIMAL = /^\d{1,3}(?:[,'\u2019\u00a0\u202f]\d{2,3})+(?:\.\d+)?$|^\d+(?:\.\d+)?$/;
 /** Digits without separators, which both readings take as the same integer. */
 const PLAIN_DIGITS = /^\d+$/;
-const HAS_DIGIT = /\d/;
+const CURRENCY = /^[$\u00a2-\u00a5\u20a0-\u20c0]$/;
+const SIGNS = new Set([0x2d, 0x2212]);
+const GROUP_SEPARATORS = new Set(Array.from(".,'\u2019\u00a0\u202f", (char) => char.charCodeAt(0)));
+
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
+}
+
+/** The offset of the first ASCII digit at or after `from`, or -1. */
+function nextDigit(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) if (isDigit(text.charCodeAt(i))) return i;
+  return -1;
+}
 /** Groupings where `,` is the decimal point: `1.234,56`, `12,5`. */
 const COMMA_DECIMAL = /^\d{1,3}(?:[.'\u2019\u00a0\u202f]\d{3})+(?:,\d+)?$|^\d+,\d+$/;
 
@@ -58,9 +68,15 @@ export class SourceText {
   /** The text in NFC, lower case, whitespace collapsed (see {@link foldText}). */
   get normalized(): string {
     if (this.#normalized === undefined) {
-      const simple = isSimple(this.text);
-      this.#normalized = simple ? foldSimple(this.text) : normalizeClusters(this.text).text;
-      if (simple && this.#normalized.length === this.text.length) this.#origin = null;
+      const { text } = this;
+      const lower = text.toLowerCase();
+      // isSimple(), with the lower-cased text kept for the fold.
+      if (ASCII.test(text) || (lower.length === text.length && text.normalize("NFC") === text)) {
+        this.#normalized = LONE_SPACES.test(text) ? lower : lower.replace(WHITESPACE_RUN, " ");
+        if (this.#normalized.length === text.length) this.#origin = null;
+      } else {
+        this.#normalized = normalizeClusters(text).text;
+      }
     }
     return this.#normalized;
   }
@@ -125,7 +141,8 @@ export function foldText(text: string): string {
 
 /** {@link foldText} of a text that {@link isSimple} accepts. */
 function foldSimple(text: string): string {
-  return text.toLowerCase().replace(WHITESPACE_RUN, " ");
+  const lower = text.toLowerCase();
+  return LONE_SPACES.test(text) ? lower : lower.replace(WHITESPACE_RUN, " ");
 }
 
 /** For each UTF-16 unit of `normalizeText(text)`, the offset in `text` it comes from; one more entry, `text.length`, at the end. */
@@ -145,6 +162,9 @@ export function normalizedOrigin(text: string): Int32Array {
 }
 
 const WHITESPACE_RUN = /\s+/g;
+/** Text whose only whitespace is single spaces, which {@link WHITESPACE_RUN} would replace by themselves. */
+const LONE_SPACES = /^(?:[^\s]| (?! ))*$/;
+const ASCII = /^[\0-\x7f]*$/;
 
 /** The units `\s` matches (ECMAScript WhiteSpace and LineTerminator): all in the basic plane. */
 function isWhitespace(code: number): boolean {
@@ -157,7 +177,7 @@ function isWhitespace(code: number): boolean {
 
 /** True when NFC and lower-casing keep every unit in place, so only whitespace moves offsets. */
 function isSimple(text: string): boolean {
-  return /^[\0-\x7f]*$/.test(text) || (text.toLowerCase().length === text.length && text.normalize("NFC") === text);
+  return ASCII.test(text) || (text.toLowerCase().length === text.length && text.normalize("NFC") === text);
 }
 
 function normalizeClusters(text: string): { text: string; origin: Int32Array } {
@@ -226,12 +246,21 @@ function stem(word: string): string {
 
 function writtenNumbers(text: string): WrittenNumber[] {
   const numbers: WrittenNumber[] = [];
-  if (!HAS_DIGIT.test(text)) return numbers;
-  for (const match of text.matchAll(NUMBER)) {
-    const [whole, sign, , digits] = match as unknown as [string, string, string, string];
-    const end = match.index + whole.length;
-    let start = match.index;
-    let negative = sign !== "";
+  for (let from = 0, first = nextDigit(text, 0); first >= 0; first = nextDigit(text, from)) {
+    // Optional sign, optional currency symbol, digit groups (`/([-−]?)([$¢-¥₠-⃀]?)(\d+(?:[.,'’\u00a0\u202f]\d+)*)/g`),
+    // scanned by hand, without a match object per number: the groups from the first digit, then the
+    // symbol and sign before it, back no further than the previous number's end.
+    let end = first;
+    do {
+      while (end < text.length && isDigit(text.charCodeAt(end))) end++;
+    } while (end + 1 < text.length && GROUP_SEPARATORS.has(text.charCodeAt(end)) && isDigit(text.charCodeAt(end + 1)) && ++end);
+    let start = first;
+    if (start > from && CURRENCY.test(text[start - 1]!)) start--;
+    if (start > from && SIGNS.has(text.charCodeAt(start - 1))) start--;
+    from = end;
+    const digits = text.slice(first, end);
+    const whole = text.slice(start, end);
+    let negative = SIGNS.has(text.charCodeAt(start));
     // Glued to a word (`A-12`, `US$5`, `x12`): the digits alone, if nothing but the sign or symbol joins them to it.
     if (start > 0 && charKind(text.codePointAt(start - 1)!) !== "other") {
       if (whole.length === digits.length) continue;
