@@ -31,9 +31,9 @@ const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
 const ALONE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
 /** Groupings where `.` is the decimal point: `1,234.50`, `1'250.50`, Indian `1,23,456`. */
 const POINT_DECIMAL = /^\d{1,3}(?:[,'\u2019\u00a0\u202f]\d{2,3})+(?:\.\d+)?$|^\d+(?:\.\d+)?$/;
-/** Digits without separators, which both readings take as the same integer. */
-const PLAIN_DIGITS = /^\d+$/;
-const CURRENCY = /^[$\u00a2-\u00a5\u20a0-\u20c0]$/;
+function isCurrency(code: number): boolean {
+  return code === 0x24 || (code >= 0xa2 && code <= 0xa5) || (code >= 0x20a0 && code <= 0x20c0);
+}
 const SIGNS = new Set([0x2d, 0x2212]);
 const GROUP_SEPARATORS = new Set(Array.from(".,'\u2019\u00a0\u202f", (char) => char.charCodeAt(0)));
 
@@ -251,26 +251,29 @@ function writtenNumbers(text: string): WrittenNumber[] {
     // scanned by hand, without a match object per number: the groups from the first digit, then the
     // symbol and sign before it, back no further than the previous number's end.
     let end = first;
-    do {
+    let grouped = false;
+    for (;;) {
       while (end < text.length && isDigit(text.charCodeAt(end))) end++;
-    } while (end + 1 < text.length && GROUP_SEPARATORS.has(text.charCodeAt(end)) && isDigit(text.charCodeAt(end + 1)) && ++end);
+      if (!(end + 1 < text.length && GROUP_SEPARATORS.has(text.charCodeAt(end)) && isDigit(text.charCodeAt(end + 1)))) break;
+      grouped = true;
+      end++;
+    }
     let start = first;
-    if (start > from && CURRENCY.test(text[start - 1]!)) start--;
+    if (start > from && isCurrency(text.charCodeAt(start - 1))) start--;
     if (start > from && SIGNS.has(text.charCodeAt(start - 1))) start--;
     from = end;
     const digits = text.slice(first, end);
-    const whole = text.slice(start, end);
     let negative = SIGNS.has(text.charCodeAt(start));
     // Glued to a word (`A-12`, `US$5`, `x12`): the digits alone, if nothing but the sign or symbol joins them to it.
     if (start > 0 && charKind(text.codePointAt(start - 1)!) !== "other") {
-      if (whole.length === digits.length) continue;
+      if (start === first) continue;
       start = end - digits.length;
       negative = false;
     }
     const factor = negative ? -1 : 1;
     const values: number[] = [];
     // Digits alone (most numbers) read the same either way: `.` grouping needs a separator, `,` decimals a comma.
-    if (PLAIN_DIGITS.test(digits)) values.push(factor * Number(digits));
+    if (!grouped) values.push(factor * Number(digits));
     else {
       if (POINT_DECIMAL.test(digits)) values.push(factor * Number(digits.replace(/[^\d.]/g, "")));
       if (COMMA_DECIMAL.test(digits)) values.push(factor * Number(digits.replace(/[^\d,]/g, "").replace(",", ".")));
