@@ -75,7 +75,8 @@ export class SourceText {
         this.#normalized = LONE_SPACES.test(text) ? lower : lower.replace(WHITESPACE_RUN, " ");
         if (this.#normalized.length === text.length) this.#origin = null;
       } else {
-        this.#normalized = normalizeClusters(text).text;
+        // The fold and its offset map come from one pass here: keep both.
+        ({ text: this.#normalized, origin: this.#origin } = normalizeClusters(text));
       }
     }
     return this.#normalized;
@@ -89,7 +90,8 @@ export class SourceText {
   /** Where each unit of the normalized text comes from (see {@link normalizedOrigin}); built on the first match. */
   get #originOf(): Int32Array | null {
     if (this.#origin === undefined) this.normalized;
-    if (this.#origin === undefined) this.#origin = normalizedOrigin(this.text);
+    // Still unset: a simple text whose whitespace runs moved offsets.
+    if (this.#origin === undefined) this.#origin = simpleOrigin(this.text);
     return this.#origin;
   }
 
@@ -147,7 +149,11 @@ function foldSimple(text: string): string {
 
 /** For each UTF-16 unit of `normalizeText(text)`, the offset in `text` it comes from; one more entry, `text.length`, at the end. */
 export function normalizedOrigin(text: string): Int32Array {
-  if (!isSimple(text)) return normalizeClusters(text).origin;
+  return isSimple(text) ? simpleOrigin(text) : normalizeClusters(text).origin;
+}
+
+/** {@link normalizedOrigin} of a text that {@link isSimple} accepts: only whitespace runs move offsets. */
+function simpleOrigin(text: string): Int32Array {
   const origin = new Int32Array(text.length + 1);
   let length = 0;
   let afterSpace = false;
