@@ -77,6 +77,10 @@ export function findFuzzy(wanted: readonly string[], tokens: readonly Token[], f
 export function mayHoldFuzzy(text: string, wanted: readonly string[]): boolean {
   const required = Math.ceil(wanted.length * FUZZY_COVERAGE);
   let present = 0;
-  for (const word of wanted) if (text.includes(word) && ++present >= required) return true;
+  for (let index = 0; index < wanted.length; index++) {
+    if (text.includes(wanted[index]!)) {
+      if (++present >= required) return true;
+    } else if (present + wanted.length - index - 1 < required) return false; // the words left cannot make up the count
+  }
   return wanted.length > 0 && present >= required;
 }

@@ -55,16 +55,32 @@ const DATE_FORMATS = new Set(["date", "date-time", "time"]);
  * // { spans: [{ path: "name", column: "body", start: 4, end: 7, match: "exact" }], ungrounded: [] }
  */
 export function groundRecord(record: Record<string, unknown>, data: unknown, jsonSchema: JsonSchema): Grounding {
-  const sources = Object.entries(record).map(([column, value]) => new SourceText(column, cellText(value)));
+  const sources: SourceText[] = [];
+  for (const column in record) if (Object.hasOwn(record, column)) sources.push(new SourceText(column, cellText(record[column])));
   const grounding: Grounding = { spans: [], ungrounded: [] };
   /** Per value: the column and written offset after its last span, so a repeat maps to the next occurrence; null when absent. */
   const cursors = new Map<string, { source: number; offset: number } | null>();
+  const kinds = declaredKindsOf(jsonSchema);
+  /** The path to the value being visited, one stack for the whole walk: only a leaf's schema lookup reads it. */
+  const path: (string | number)[] = [];
 
-  const visit = (value: unknown, path: (string | number)[]): void => {
-    if (Array.isArray(value)) value.forEach((item, index) => visit(item, [...path, index]));
-    else if (isPlainObject(value)) for (const [key, item] of Object.entries(value)) visit(item, [...path, key]);
-    else if ((typeof value === "string" && value.trim() !== "") || (typeof value === "number" && Number.isFinite(value))) {
-      const kind = leafKind(jsonSchema, path, value);
+  // `fieldPath` is the path as spans print it, built a step at a time; `kinds` the cache of the field it leads to.
+  const visit = (value: unknown, fieldPath: string, kinds: KindCache): void => {
+    if (Array.isArray(value)) {
+      for (let index = 0; index < value.length; index++) {
+        path.push(index);
+        visit(value[index], `${fieldPath}[${index}]`, childCache(kinds, ITEMS));
+        path.pop();
+      }
+    } else if (isPlainObject(value)) {
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
+        path.push(key);
+        visit(value[key], fieldPath === "" ? key : `${fieldPath}.${key}`, childCache(kinds, key));
+        path.pop();
+      }
+    } else if ((typeof value === "string" && value.trim() !== "") || (typeof value === "number" && Number.isFinite(value))) {
+      const kind = leafKind(jsonSchema, kinds, path, value);
       if (kind === "skip") return;
       const wanted = typeof value === "number" ? value : { written: value, normalized: normalizeText(value) };
       const key = typeof wanted === "number" ? `#${wanted}` : wanted.normalized || wanted.written;
@@ -75,7 +91,6 @@ export function groundRecord(record: Record<string, unknown>, data: unknown, jso
           ? undefined
           : ((cursor && locateFrom(sources, wanted, kind, cursor)) ?? locateFrom(sources, wanted, kind, { source: 0, offset: 0 }));
       if (!found) cursors.set(key, null);
-      const fieldPath = formatFieldPath(path);
       if (found) {
         const source = sources[found.source]!;
         cursors.set(key, { source: found.source, offset: found.end });
@@ -91,7 +106,7 @@ export function groundRecord(record: Record<string, unknown>, data: unknown, jso
       }
     }
   };
-  visit(data, []);
+  visit(data, "", kinds);
   return grounding;
 }
 
@@ -173,28 +188,49 @@ function firstTokenAt(tokens: readonly { start: number }[], offset: number): num
 }
 
 /** What the schema says the leaf at `path` is (see {@link groundRecord} for the rules). */
-function leafKind(root: JsonSchema, path: readonly (string | number)[], value: string | number): LeafKind {
-  const declared = declaredKind(root, path);
+function leafKind(root: JsonSchema, kinds: KindCache, path: readonly (string | number)[], value: string | number): LeafKind {
+  const declared = declaredKind(root, kinds, path);
   if (declared === "skip") return "skip";
   if (typeof value === "number") return "number";
   return declared === "date" || ISO_DATE.test(value) ? "date" : "text";
 }
 
-/** Per schema, what each field says of its values (`skip`, `date`, else `text`), by path with array indexes left out. */
-const declaredKinds = new WeakMap<JsonSchema, Map<string, LeafKind>>();
+/**
+ * What the schema says of the values of one field (`skip`, `date`, else `text`), and the same for
+ * the fields below it: a tree by property name, every array item under one child ({@link ITEMS}).
+ * A tree, not a map by dotted path, so that a lookup never has to build or hash the path.
+ */
+interface KindCache {
+  kind?: LeafKind;
+  children?: Map<string | typeof ITEMS, KindCache>;
+}
 
-/** The schema's word on the leaf at `path`, walked once per field and schema: rows repeat the same fields. */
-function declaredKind(root: JsonSchema, path: readonly (string | number)[]): LeafKind {
+/** The child of {@link KindCache} that stands for any array index. */
+const ITEMS = Symbol("items");
+
+/** Per schema, its {@link KindCache}: rows repeat the same fields, so each is walked once. */
+const declaredKinds = new WeakMap<JsonSchema, KindCache>();
+
+function declaredKindsOf(root: JsonSchema): KindCache {
   let kinds = declaredKinds.get(root);
-  if (!kinds) declaredKinds.set(root, (kinds = new Map()));
-  const key = path.map((step) => (typeof step === "number" ? "[]" : `.${step}`)).join("");
-  let kind = kinds.get(key);
-  if (kind === undefined) {
+  if (!kinds) declaredKinds.set(root, (kinds = {}));
+  return kinds;
+}
+
+function childCache(parent: KindCache, step: string | typeof ITEMS): KindCache {
+  parent.children ??= new Map();
+  let child = parent.children.get(step);
+  if (!child) parent.children.set(step, (child = {}));
+  return child;
+}
+
+/** The schema's word on the leaf at `path`, whose cache is `kinds`. */
+function declaredKind(root: JsonSchema, kinds: KindCache, path: readonly (string | number)[]): LeafKind {
+  if (kinds.kind === undefined) {
     const leaf = unwrapNullable(schemaAt(root, path), root);
-    kind = leaf && isChosen(leaf, root) ? "skip" : typeof leaf?.format === "string" && DATE_FORMATS.has(leaf.format) ? "date" : "text";
-    kinds.set(key, kind);
+    kinds.kind = leaf && isChosen(leaf, root) ? "skip" : typeof leaf?.format === "string" && DATE_FORMATS.has(leaf.format) ? "date" : "text";
   }
-  return kind;
+  return kinds.kind;
 }
 
 /** True for a leaf whose values come from a fixed list: an enum, a const, a boolean, or a union of those. */

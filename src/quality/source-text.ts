@@ -29,17 +29,31 @@ export interface WrittenNumber {
 const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
 const ALONE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
-/** Optional sign, optional currency symbol, digit groups (whether it is glued to a word is checked apart: faster than a lookbehind). */
-const NUMBER = /([-\u2212]?)([$\u00a2-\u00a5\u20a0-\u20c0]?)(\d+(?:[.,'\u2019\u00a0\u202f]\d+)*)/g;
 /** Groupings where `.` is the decimal point: `1,234.50`, `1'250.50`, Indian `1,23,456`. */
 const POINT_DECIMAL = /^\d{1,3}(?:[,'\u2019\u00a0\u202f]\d{2,3})+(?:\.\d+)?$|^\d+(?:\.\d+)?$/;
+function isCurrency(code: number): boolean {
+  return code === 0x24 || (code >= 0xa2 && code <= 0xa5) || (code >= 0x20a0 && code <= 0x20c0);
+}
+const SIGNS = new Set([0x2d, 0x2212]);
+const GROUP_SEPARATORS = new Set(Array.from(".,'\u2019\u00a0\u202f", (char) => char.charCodeAt(0)));
+
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
+}
+
+/** The offset of the first ASCII digit at or after `from`, or -1. */
+function nextDigit(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) if (isDigit(text.charCodeAt(i))) return i;
+  return -1;
+}
 /** Groupings where `,` is the decimal point: `1.234,56`, `12,5`. */
 const COMMA_DECIMAL = /^\d{1,3}(?:[.'\u2019\u00a0\u202f]\d{3})+(?:,\d+)?$|^\d+,\d+$/;
 
 /** One cell of the row the model saw. */
 export class SourceText {
   #normalized?: string;
-  #origin?: Int32Array;
+  /** Null when the normalized text has the written one's offsets (no re-cased length, no whitespace run collapsed): nothing to map. */
+  #origin?: Int32Array | null;
   #tokens?: Token[];
   #numbers?: WrittenNumber[];
   #surrogatePairs?: number[];
@@ -53,7 +67,19 @@ export class SourceText {
 
   /** The text in NFC, lower case, whitespace collapsed (see {@link foldText}). */
   get normalized(): string {
-    return (this.#normalized ??= foldText(this.text));
+    if (this.#normalized === undefined) {
+      const { text } = this;
+      const lower = text.toLowerCase();
+      // isSimple(), with the lower-cased text kept for the fold.
+      if (ASCII.test(text) || (lower.length === text.length && text.normalize("NFC") === text)) {
+        this.#normalized = LONE_SPACES.test(text) ? lower : lower.replace(WHITESPACE_RUN, " ");
+        if (this.#normalized.length === text.length) this.#origin = null;
+      } else {
+        // The fold and its offset map come from one pass here: keep both.
+        ({ text: this.#normalized, origin: this.#origin } = normalizeClusters(text));
+      }
+    }
+    return this.#normalized;
   }
 
   /** The word tokens of the normalized text. */
@@ -62,8 +88,11 @@ export class SourceText {
   }
 
   /** Where each unit of the normalized text comes from (see {@link normalizedOrigin}); built on the first match. */
-  get #originOf(): Int32Array {
-    return (this.#origin ??= normalizedOrigin(this.text));
+  get #originOf(): Int32Array | null {
+    if (this.#origin === undefined) this.normalized;
+    // Still unset: a simple text whose whitespace runs moved offsets.
+    if (this.#origin === undefined) this.#origin = simpleOrigin(this.text);
+    return this.#origin;
   }
 
   get numbers(): readonly WrittenNumber[] {
@@ -80,6 +109,7 @@ export class SourceText {
   normalizedOffset(offset: number): number {
     if (offset === 0) return 0;
     const origin = this.#originOf;
+    if (origin === null) return offset;
     let low = 0;
     let high = origin.length - 1;
     while (low < high) {
@@ -93,6 +123,7 @@ export class SourceText {
   /** The written range that the normalized range `[start, end)` comes from. */
   writtenRange(start: number, end: number): [number, number] {
     const origin = this.#originOf;
+    if (origin === null) return [start, end];
     // A unit that lower-casing expanded (`İ` -> `i̇`) shares its origin with the next: end after the whole character.
     let next = end;
     while (next < origin.length - 1 && origin[next] === origin[end - 1]) next++;
@@ -107,30 +138,52 @@ export class SourceText {
  * text) takes a native fast path.
  */
 export function foldText(text: string): string {
-  return isSimple(text) ? text.toLowerCase().replace(WHITESPACE_RUN, " ") : normalizeClusters(text).text;
+  return isSimple(text) ? foldSimple(text) : normalizeClusters(text).text;
+}
+
+/** {@link foldText} of a text that {@link isSimple} accepts. */
+function foldSimple(text: string): string {
+  const lower = text.toLowerCase();
+  return LONE_SPACES.test(text) ? lower : lower.replace(WHITESPACE_RUN, " ");
 }
 
 /** For each UTF-16 unit of `normalizeText(text)`, the offset in `text` it comes from; one more entry, `text.length`, at the end. */
 export function normalizedOrigin(text: string): Int32Array {
-  if (!isSimple(text)) return normalizeClusters(text).origin;
+  return isSimple(text) ? simpleOrigin(text) : normalizeClusters(text).origin;
+}
+
+/** {@link normalizedOrigin} of a text that {@link isSimple} accepts: only whitespace runs move offsets. */
+function simpleOrigin(text: string): Int32Array {
   const origin = new Int32Array(text.length + 1);
   let length = 0;
-  let copied = 0;
-  for (const { 0: run, index } of text.matchAll(WHITESPACE_RUN)) {
-    while (copied < index) origin[length++] = copied++;
-    origin[length++] = index;
-    copied = index + run.length;
+  let afterSpace = false;
+  // A loop, not `matchAll(/\s+/g)`: the same runs, without a match object per run.
+  for (let i = 0; i < text.length; i++) {
+    const space = isWhitespace(text.charCodeAt(i));
+    if (!(space && afterSpace)) origin[length++] = i;
+    afterSpace = space;
   }
-  while (copied < text.length) origin[length++] = copied++;
   origin[length] = text.length;
   return origin.subarray(0, length + 1);
 }
 
 const WHITESPACE_RUN = /\s+/g;
+/** Text whose only whitespace is single spaces, which {@link WHITESPACE_RUN} would replace by themselves. */
+const LONE_SPACES = /^(?:[^\s]| (?! ))*$/;
+const ASCII = /^[\0-\x7f]*$/;
+
+/** The units `\s` matches (ECMAScript WhiteSpace and LineTerminator): all in the basic plane. */
+function isWhitespace(code: number): boolean {
+  if (code < 0x80) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+  return (
+    code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 ||
+    code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff
+  );
+}
 
 /** True when NFC and lower-casing keep every unit in place, so only whitespace moves offsets. */
 function isSimple(text: string): boolean {
-  return /^[\0-\x7f]*$/.test(text) || (text.toLowerCase().length === text.length && text.normalize("NFC") === text);
+  return ASCII.test(text) || (text.toLowerCase().length === text.length && text.normalize("NFC") === text);
 }
 
 function normalizeClusters(text: string): { text: string; origin: Int32Array } {
@@ -199,21 +252,38 @@ function stem(word: string): string {
 
 function writtenNumbers(text: string): WrittenNumber[] {
   const numbers: WrittenNumber[] = [];
-  for (const match of text.matchAll(NUMBER)) {
-    const [whole, sign, , digits] = match as unknown as [string, string, string, string];
-    const end = match.index + whole.length;
-    let start = match.index;
-    let negative = sign !== "";
+  for (let from = 0, first = nextDigit(text, 0); first >= 0; first = nextDigit(text, from)) {
+    // Optional sign, optional currency symbol, digit groups (`/([-−]?)([$¢-¥₠-⃀]?)(\d+(?:[.,'’\u00a0\u202f]\d+)*)/g`),
+    // scanned by hand, without a match object per number: the groups from the first digit, then the
+    // symbol and sign before it, back no further than the previous number's end.
+    let end = first;
+    let grouped = false;
+    for (;;) {
+      while (end < text.length && isDigit(text.charCodeAt(end))) end++;
+      if (!(end + 1 < text.length && GROUP_SEPARATORS.has(text.charCodeAt(end)) && isDigit(text.charCodeAt(end + 1)))) break;
+      grouped = true;
+      end++;
+    }
+    let start = first;
+    if (start > from && isCurrency(text.charCodeAt(start - 1))) start--;
+    if (start > from && SIGNS.has(text.charCodeAt(start - 1))) start--;
+    from = end;
+    const digits = text.slice(first, end);
+    let negative = SIGNS.has(text.charCodeAt(start));
     // Glued to a word (`A-12`, `US$5`, `x12`): the digits alone, if nothing but the sign or symbol joins them to it.
     if (start > 0 && charKind(text.codePointAt(start - 1)!) !== "other") {
-      if (whole.length === digits.length) continue;
+      if (start === first) continue;
       start = end - digits.length;
       negative = false;
     }
     const factor = negative ? -1 : 1;
     const values: number[] = [];
-    if (POINT_DECIMAL.test(digits)) values.push(factor * Number(digits.replace(/[^\d.]/g, "")));
-    if (COMMA_DECIMAL.test(digits)) values.push(factor * Number(digits.replace(/[^\d,]/g, "").replace(",", ".")));
+    // Digits alone (most numbers) read the same either way: `.` grouping needs a separator, `,` decimals a comma.
+    if (!grouped) values.push(factor * Number(digits));
+    else {
+      if (POINT_DECIMAL.test(digits)) values.push(factor * Number(digits.replace(/[^\d.]/g, "")));
+      if (COMMA_DECIMAL.test(digits)) values.push(factor * Number(digits.replace(/[^\d,]/g, "").replace(",", ".")));
+    }
     if (values.length) numbers.push({ start, end, values, digits });
   }
   return numbers;
