@@ -75,6 +75,15 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "max-attempts", type: "string", option: "maxAttempts", parse: integer, value: "<n>", help: "model calls per row, re-asks included (default 3)" },
   { name: "columns", type: "string", option: "columns", parse: columnList, value: "<a,b,...>", help: "input columns sent to the model (default: all)" },
   { name: "instructions", type: "string", option: "instructions", parse: instructions, value: "<text|@file>", help: "extra instructions for the model" },
+  {
+    name: "examples",
+    type: "string",
+    option: "examples",
+    value: "<file.jsonl>",
+    help: 'more few-shot examples, one {"input": {...}, "output": {...}}\nper line, after the schema\'s own (<schema>.examples.jsonl)',
+  },
+  // Read by parseArgs as `examples: false` (its allowNegative strips the `no-`), which turns every example off.
+  { name: "no-examples", type: "boolean", help: "send no few-shot examples, not even the schema's" },
   { name: "resume", type: "boolean", option: "resume", help: "reuse rows an earlier run of the same job finished (needs -o)" },
   { name: "dry-run", type: "boolean", help: "print the first row's messages and a token/cost estimate; no calls" },
   { name: "report", type: "string", value: "<file.html>", help: "after the run, write an HTML report of the output (needs -o FILE;\na .jsonl output shows where each value is in the source)" },

@@ -18,7 +18,7 @@ import type { RunContext } from "./context.js";
  */
 export async function extractRecord<S extends ObjectSchema>(context: RunContext<S>, record: InputRecord, signal?: AbortSignal): Promise<RowResult<S["_output"]>> {
   const { engine, schema, settings } = context;
-  const firstMessages = buildMessages(context.systemPrompt, record);
+  const firstMessages = buildMessages(context.systemPrompt, record, context.exampleMessages);
   if (context.countInputTokens && settings.maxInputTokens !== undefined) {
     const limit = { maxInputTokens: settings.maxInputTokens, countInputTokens: context.countInputTokens, model: settings.model };
     const tooLarge = checkInputSize(record, firstMessages, limit);
