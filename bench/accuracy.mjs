@@ -44,40 +44,11 @@ const maxTokens = Number(flags["max-tokens"]);
 const modelFile = await fetchModel();
 const model = `local:${modelFile}`;
 const work = await mkdtemp(path.join(os.tmpdir(), "bench-accuracy-"));
-const runs = [];
+let runs;
 try {
-  for (const example of EXAMPLES) {
-    const { csv, goldRows, rows } = subset(example, work);
-    const loaded = await loadSchema(example.schema, { schemasDir: path.join(root, "schemas") });
-    for (const grammar of GRAMMAR_VARIANTS) {
-      const engine = await createLlamaEngine({ model, jsonSchema: toPromptJsonSchema(loaded.schema), concurrency: 1, grammar });
-      try {
-        for (const variant of EXAMPLE_VARIANTS) {
-          if (variant.examples && loaded.examples.length === 0) continue; // the schema ships none
-          const out = path.join(work, `${example.schema}-${variant.name}-${grammar ? "grammar" : "free"}.jsonl`);
-          process.stderr.write(`${example.schema}: examples ${variant.name}, grammar ${grammar ? "on" : "off"}, ${rows} rows ... `);
-          const summary = await extractCsv(csv, {
-            schema: example.schema,
-            schemasDir: path.join(root, "schemas"),
-            examples: variant.examples,
-            engine,
-            model,
-            temperature: 0,
-            concurrency: 1,
-            maxAttempts: 1,
-            maxTokens,
-            maxTokensCap: maxTokens,
-            out,
-          });
-          const report = await evaluate(out, goldRows, { key: example.key, schema: loaded.schema, tolerance: example.tolerance });
-          process.stderr.write(`${percent(report.correct, report.compared)} in ${(summary.elapsedMs / 1000).toFixed(0)} s\n`);
-          runs.push({ schema: example.schema, examples: variant.name, grammar, rows, summary, report });
-        }
-      } finally {
-        await engine.close();
-      }
-    }
-  }
+  // The three examples run side by side, an engine each: the embedded engine gives llama.cpp one
+  // thread less than the cores (one here), so one engine alone would leave a core idle.
+  runs = (await Promise.all(EXAMPLES.map((example) => runExample(example)))).flat();
 } finally {
   await rm(work, { recursive: true, force: true });
 }
@@ -90,6 +61,43 @@ writeFileSync(
   path.join(root, "bench/results/accuracy-latest.json"),
   `${JSON.stringify({ date: new Date().toISOString(), model: accuracyModel, maxTokens, node: process.version, cores: os.cpus().length, table, runs }, null, 2)}\n`,
 );
+
+/** Every variant over one example: its runs, each with the extraction's summary and the evaluation's report. */
+async function runExample(example) {
+  const { csv, goldRows, rows } = subset(example, work);
+  const schemasDir = path.join(root, "schemas");
+  const loaded = await loadSchema(example.schema, { schemasDir });
+  const runs = [];
+  for (const grammar of GRAMMAR_VARIANTS) {
+    const engine = await createLlamaEngine({ model, jsonSchema: toPromptJsonSchema(loaded.schema), concurrency: 1, grammar });
+    try {
+      for (const variant of EXAMPLE_VARIANTS) {
+        if (variant.examples && loaded.examples.length === 0) continue; // the schema ships none
+        const out = path.join(work, `${example.schema}-${variant.name}-${grammar ? "grammar" : "free"}.jsonl`);
+        const summary = await extractCsv(csv, {
+          schema: example.schema,
+          schemasDir,
+          examples: variant.examples,
+          engine,
+          model,
+          temperature: 0,
+          concurrency: 1,
+          maxAttempts: 1,
+          maxTokens,
+          maxTokensCap: maxTokens,
+          out,
+        });
+        const report = await evaluate(out, goldRows, { key: example.key, schema: loaded.schema, tolerance: example.tolerance });
+        const seconds = (summary.elapsedMs / 1000).toFixed(0);
+        process.stderr.write(`${example.schema}: examples ${variant.name}, grammar ${grammar ? "on" : "off"}, ${rows} rows: ${percent(report.correct, report.compared)} in ${seconds} s\n`);
+        runs.push({ schema: example.schema, examples: variant.name, grammar, rows, summary, report });
+      }
+    } finally {
+      await engine.close();
+    }
+  }
+  return runs;
+}
 
 /** The example's first `rowLimit` rows as a CSV of their own, and their gold lines. */
 function subset(example, dir) {

@@ -106,6 +106,19 @@ describe.skipIf(!haveModel)("embedded engine: replies of the schema's shape", ()
     for (const result of results) expect(result.ok).toBe(true);
   }, 60_000);
 
+  it("decodes without the grammar when grammar is false: the random model's reply is then no JSON", async () => {
+    const jsonSchema = toPromptJsonSchema(person);
+    const engine = await createLlamaEngine({ model, jsonSchema, concurrency: 1, grammar: false });
+    try {
+      const reply = await engine.complete({ messages: buildMessages(buildSystemPrompt(jsonSchema), { text: "Ana, 34" }), maxTokens: 32, temperature: 0 });
+      expect(reply.content).not.toBe("");
+      expect(() => JSON.parse(reply.content!)).toThrow();
+      expect(reply.usage.completion_tokens).toBeGreaterThan(0);
+    } finally {
+      await engine.close();
+    }
+  }, 60_000);
+
   it("fails a row whose prompt does not fit the context window with INPUT_TOO_LARGE", async () => {
     const engine = await createLlamaEngine({ model, jsonSchema: toPromptJsonSchema(person), concurrency: 1 });
     try {
