@@ -95,6 +95,7 @@ export function explainMistake(argv: readonly string[], flags: readonly AnyFlagS
     // A `no-` flag of its own (--no-examples) negates a string flag.
     const negatable = spec?.type === "boolean" || known.get(`no-${token.name}`)?.type === "boolean";
     if (!spec || (negative && !negatable)) return unknownFlag(token.rawName, flags);
+    if (negative && spec.type === "string") continue;
     if (spec.type === "string" && (token.value === undefined || (!token.inlineValue && token.value.startsWith("-") && token.value !== "-"))) {
       return missingValue(spec, token.rawName, token.value);
     }
