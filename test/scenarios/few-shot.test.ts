@@ -169,7 +169,7 @@ describe("the CLI's --examples and --no-examples", () => {
     expect(withFile.messages[5]).toEqual(user(ticketInput));
     expect(withFile.messages[1].content).toContain('"ticket_id":"T-20417"');
     expect(none.messages).toHaveLength(2);
-  });
+  }, 60_000); // two runs of the CLI
 
   it("exits 2 before any call on an example that does not fit, naming the file, the line and the field", async () => {
     const file = path.join(dir, "bad.jsonl");
@@ -187,5 +187,5 @@ describe("the CLI's --examples and --no-examples", () => {
     expect(hidden.stdout).not.toContain("(example)");
     const tokens = (text: string) => Number(/Prompt tokens: +([\d,]+)/.exec(text)![1]!.replaceAll(",", ""));
     expect(tokens(shown.stdout)).toBeGreaterThan(tokens(hidden.stdout));
-  });
+  }, 60_000); // two runs of the CLI
 });
