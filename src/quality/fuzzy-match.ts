@@ -88,3 +88,21 @@ export function findFuzzy(wanted: WordIndex, text: WordIndex, from: number): Tok
   }
   return best && { first: best.first, last: best.last };
 }
+
+/**
+ * False when `text` (normalized) cannot hold a fuzzy match of `wanted`: too few of its words
+ * occur in it even as parts of longer words. A token equal to a wanted word (or stemmed to it)
+ * contains it, so this never rejects a text {@link findFuzzy} would match, and costs a few
+ * native substring searches instead of tokenizing the text: most cells fail it, and then are
+ * never tokenized.
+ */
+export function mayHoldFuzzy(text: string, wanted: readonly string[]): boolean {
+  const required = Math.ceil(wanted.length * FUZZY_COVERAGE);
+  let present = 0;
+  for (let index = 0; index < wanted.length; index++) {
+    if (text.includes(wanted[index]!)) {
+      if (++present >= required) return true;
+    } else if (present + wanted.length - index - 1 < required) return false; // the words left cannot make up the count
+  }
+  return wanted.length > 0 && present >= required;
+}

@@ -4,7 +4,7 @@
  * cell, and an offset in it) and stops at the first hit. What a stage needs of a cell (its
  * folded text, its word index, its numbers) the cell builds once for the whole row.
  */
-import { findFuzzy } from "./fuzzy-match.js";
+import { findFuzzy, mayHoldFuzzy } from "./fuzzy-match.js";
 import { findWhole, type SourceText } from "./source-text.js";
 import { countBelow, WordIndex } from "./word-index.js";
 
@@ -83,6 +83,7 @@ function findNormalized(sources: readonly SourceText[], normalized: string, sour
 function findFuzzyIn(sources: readonly SourceText[], wanted: WordIndex, source: number, offset: number): Found | undefined {
   for (let index = source; index < sources.length; index++) {
     const cell = sources[index]!;
+    if (!mayHoldFuzzy(cell.normalized, wanted.words)) continue; // spares tokenizing a cell that cannot match
     const { words } = cell;
     const from = index === source ? countBelow(words.starts, cell.normalizedOffset(offset)) : 0;
     const range = findFuzzy(wanted, words, from);

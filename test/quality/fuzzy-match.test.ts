@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findFuzzy } from "../../src/quality/fuzzy-match.js";
+import { findFuzzy, mayHoldFuzzy } from "../../src/quality/fuzzy-match.js";
 import { WordIndex } from "../../src/quality/word-index.js";
 
 const words = (text: string) => new WordIndex(text);
@@ -33,5 +33,11 @@ describe("findFuzzy", () => {
     const text = words("please refund the duplicate charges now");
     expect(findFuzzy(words("refund duplicate charge"), text, 0)).toEqual({ first: 1, last: 4 });
     expect(findFuzzy(words("refund a missing parcel"), text, 0)).toBeUndefined();
+  });
+
+  it("is never ruled out by the substring check where it matches", () => {
+    const text = "please refund the duplicate charges now";
+    expect(mayHoldFuzzy(text, words("refund duplicate charge").words)).toBe(true);
+    expect(mayHoldFuzzy(text, words("refund a missing parcel").words)).toBe(false);
   });
 });
