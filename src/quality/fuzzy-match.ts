@@ -1,4 +1,4 @@
-import { countBelow, type WordIndex } from "./word-index.js";
+import type { WordTokens } from "./word-tokens.js";
 
 /** Share of the value's words a fuzzy span must contain (langextract's default threshold). */
 export const FUZZY_COVERAGE = 0.75;
@@ -12,78 +12,58 @@ export interface TokenRange {
 }
 
 /**
- * The best run of the text's tokens (from token index `from`) holding the words of `wanted`: at
- * least {@link FUZZY_COVERAGE} of them (each counted as often as `wanted` has it), with at least
+ * The best run of `tokens` (from index `from`) holding the words of `wanted`: at least
+ * {@link FUZZY_COVERAGE} of them (each counted as often as `wanted` has it), with at least
  * {@link FUZZY_DENSITY} of the run being such words. Best means most of the value's words, then
  * the shortest run, then the first.
  *
- * The index says at once whether the text holds enough of the words at all (most texts do not:
- * a few lookups and done). Otherwise one pass with a sliding window over the occurrences of the
- * wanted words only (the words between them cannot start or end a best run), whose left edge
- * only moves right: linear in those occurrences whatever the text holds (plus sorting them),
- * where langextract's window search is quadratic in the text's tokens.
+ * One pass with a sliding window, whose left edge only moves right: linear in the number of
+ * tokens whatever the text holds, where langextract's window search is quadratic.
  *
  * @example
- * findFuzzy(new WordIndex("refund duplicate charge"), new WordIndex("please refund the duplicate charge"), 0); // { first: 1, last: 4 }
+ * findFuzzy(["refund", "duplicate", "charge"], new WordTokens("please refund the duplicate charge"), 0); // { first: 1, last: 4 }
  */
-export function findFuzzy(wanted: WordIndex, text: WordIndex, from: number): TokenRange | undefined {
-  const total = wanted.words.length;
-  if (total === 0) return undefined;
-  const required = Math.ceil(total * FUZZY_COVERAGE);
-  const widest = Math.floor(total / FUZZY_DENSITY);
-
-  // Per distinct wanted word (numbered by `id`): how many times it is wanted, and its occurrences from `from` on.
-  const need: number[] = [];
-  const occurrences: (readonly number[])[] = [];
-  const firsts: number[] = [];
-  let possible = 0;
-  let count = 0;
-  for (const [word, times] of wanted.entries()) {
-    const positions = text.positions(word);
-    const first = countBelow(positions, from);
-    if (first === positions.length) continue;
-    need.push(times.length);
-    occurrences.push(positions);
-    firsts.push(first);
-    possible += Math.min(times.length, positions.length - first);
-    count += positions.length - first;
-  }
-  if (possible < required) return undefined;
-
-  // The occurrences in text order, each as `position * words + id` (exact in a double), sorted by a typed array.
-  const words = need.length;
-  const events = new Float64Array(count);
-  let filled = 0;
-  for (let id = 0; id < words; id++) {
-    const positions = occurrences[id]!;
-    for (let index = firsts[id]!; index < positions.length; index++) events[filled++] = positions[index]! * words + id;
-  }
-  events.sort();
-  const positionOf = (event: number): number => Math.floor(events[event]! / words);
-  const idOf = (event: number): number => events[event]! - positionOf(event) * words;
-
-  const have = new Array<number>(words).fill(0);
+export function findFuzzy(wanted: readonly string[], tokens: WordTokens, from: number): TokenRange | undefined {
+  if (wanted.length === 0) return undefined;
+  const { words } = tokens;
+  const need = new Map<string, number>();
+  for (const word of wanted) need.set(word, (need.get(word) ?? 0) + 1);
+  const required = Math.ceil(wanted.length * FUZZY_COVERAGE);
+  const widest = Math.floor(wanted.length / FUZZY_DENSITY);
+  const have = new Map<string, number>();
   let matched = 0;
-  let left = 0;
+  let left = from;
   let best: (TokenRange & { matched: number }) | undefined;
-  const drop = (event: number): void => {
-    const id = idOf(event);
-    if (have[id]!-- <= need[id]!) matched--;
-  };
-  for (let right = 0; right < count; right++) {
-    const id = idOf(right);
-    const last = positionOf(right);
-    if (++have[id]! <= need[id]!) matched++;
-    while (last - positionOf(left) + 1 > widest) drop(left++);
-    // A word that adds nothing at the left edge (wanted fewer times than the window has it) only thins the run.
-    while (left < right && have[idOf(left)]! > need[idOf(left)]!) drop(left++);
 
-    const first = positionOf(left);
-    const length = last - first + 1;
+  const drop = (index: number): void => {
+    const word = words[index]!;
+    const count = have.get(word);
+    if (count === undefined) return;
+    have.set(word, count - 1);
+    if (count <= need.get(word)!) matched--;
+  };
+  // A word that adds nothing at the left edge (not wanted, or wanted fewer times than the window has it) only thins the run.
+  const addsNothing = (index: number): boolean => {
+    const word = words[index]!;
+    const wantedTimes = need.get(word);
+    return wantedTimes === undefined || have.get(word)! > wantedTimes;
+  };
+
+  for (let right = from; right < words.length; right++) {
+    const word = words[right]!;
+    const wantedTimes = need.get(word);
+    if (wantedTimes === undefined) continue;
+    const count = (have.get(word) ?? 0) + 1;
+    have.set(word, count);
+    if (count <= wantedTimes) matched++;
+    while (right - left + 1 > widest) drop(left++);
+    while (left < right && addsNothing(left)) drop(left++);
+
+    const length = right - left + 1;
     if (matched < required || matched < length * FUZZY_DENSITY) continue;
     if (!best || matched > best.matched || (matched === best.matched && length < best.last - best.first + 1)) {
-      best = { first, last, matched };
-      if (matched === total && length === total) break; // cannot be beaten
+      best = { first: left, last: right, matched };
+      if (matched === wanted.length && length === wanted.length) break; // cannot be beaten
     }
   }
   return best && { first: best.first, last: best.last };

@@ -2,11 +2,11 @@
  * The search for one value in a row's cells, stage by stage: exact, then normalized, then fuzzy
  * (a number: among the numbers written). Each stage looks at the cells in order from a cursor (a
  * cell, and an offset in it) and stops at the first hit. What a stage needs of a cell (its
- * folded text, its word index, its numbers) the cell builds once for the whole row.
+ * folded text, its word tokens, its numbers) the cell builds once for the whole row.
  */
 import { findFuzzy, mayHoldFuzzy } from "./fuzzy-match.js";
 import { findWhole, type SourceText } from "./source-text.js";
-import { countBelow, WordIndex } from "./word-index.js";
+import { countBelow, WordTokens } from "./word-tokens.js";
 
 /** A span in UTF-16 offsets of the written text of `sources[source]`. */
 export interface Found {
@@ -23,7 +23,7 @@ export interface WantedText {
   /** As `normalizeText` gives it. */
   normalized: string;
   /** Its words, made on the first fuzzy search. */
-  words?: WordIndex;
+  words?: readonly string[];
 }
 
 /**
@@ -37,7 +37,7 @@ export function locateText(sources: readonly SourceText[], wanted: WantedText, f
   if (exact || wanted.normalized === "") return exact;
   const normalized = findNormalized(sources, wanted.normalized, source, offset);
   if (normalized || !fuzzy) return normalized;
-  return findFuzzyIn(sources, (wanted.words ??= new WordIndex(wanted.normalized)), source, offset);
+  return findFuzzyIn(sources, (wanted.words ??= new WordTokens(wanted.normalized).words), source, offset);
 }
 
 /** The first number written in `sources` (from the cursor on) that reads as `value`: exact when written as JSON writes it. */
@@ -80,15 +80,15 @@ function findNormalized(sources: readonly SourceText[], normalized: string, sour
   return undefined;
 }
 
-function findFuzzyIn(sources: readonly SourceText[], wanted: WordIndex, source: number, offset: number): Found | undefined {
+function findFuzzyIn(sources: readonly SourceText[], wanted: readonly string[], source: number, offset: number): Found | undefined {
   for (let index = source; index < sources.length; index++) {
     const cell = sources[index]!;
-    if (!mayHoldFuzzy(cell.normalized, wanted.words)) continue; // spares tokenizing a cell that cannot match
-    const { words } = cell;
-    const from = index === source ? countBelow(words.starts, cell.normalizedOffset(offset)) : 0;
-    const range = findFuzzy(wanted, words, from);
+    if (!mayHoldFuzzy(cell.normalized, wanted)) continue; // spares tokenizing a cell that cannot match
+    const { tokens } = cell;
+    const from = index === source ? countBelow(tokens.starts, cell.normalizedOffset(offset)) : 0;
+    const range = findFuzzy(wanted, tokens, from);
     if (!range) continue;
-    const [start, end] = cell.writtenRange(words.starts[range.first]!, words.ends[range.last]!);
+    const [start, end] = cell.writtenRange(tokens.starts[range.first]!, tokens.ends[range.last]!);
     return { source: index, start, end, match: "fuzzy" };
   }
   return undefined;

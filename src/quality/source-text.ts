@@ -1,12 +1,12 @@
 /**
  * One input cell as grounding reads it: the text as written, and, built only when a search
- * needs them, its folded form (with the way back to the written offsets), its word index and
+ * needs them, its folded form (with the way back to the written offsets), its word tokens and
  * the numbers written in it. Each is built at most once per row and shared by all the row's
  * values, and each is linear in the cell's length, so a 2 MB cell costs a few passes, never a
  * pass per value.
  */
 import { foldWithOffsets, type OffsetMap } from "./fold-text.js";
-import { countBelow, isSpacedWordChar, WordIndex } from "./word-index.js";
+import { countBelow, isSpacedWordChar, WordTokens } from "./word-tokens.js";
 import { writtenNumbers, type WrittenNumber } from "./written-numbers.js";
 
 /** One cell of the row the model saw. */
@@ -14,7 +14,7 @@ export class SourceText {
   #normalized?: string;
   /** Null when the folded text has the written one's offsets (nearly every cell of prose): nothing to map. */
   #offsets?: OffsetMap | null;
-  #words?: WordIndex;
+  #tokens?: WordTokens;
   #numbers?: WrittenNumber[];
   #surrogatePairs?: number[];
 
@@ -31,9 +31,9 @@ export class SourceText {
     return this.#normalized;
   }
 
-  /** The words of the normalized text, and where each occurs. */
-  get words(): WordIndex {
-    return (this.#words ??= new WordIndex(this.normalized));
+  /** The word tokens of the normalized text. */
+  get tokens(): WordTokens {
+    return (this.#tokens ??= new WordTokens(this.normalized));
   }
 
   /** The numbers written in the text, in order. */

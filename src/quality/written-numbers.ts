@@ -1,4 +1,4 @@
-import { isWordCharAt } from "./word-index.js";
+import { isWordCharAt } from "./word-tokens.js";
 
 /** A number as written in a cell (`1,234.50`, `$89.99`, `1.234,56`), and what it may mean. */
 export interface WrittenNumber {
@@ -13,29 +13,23 @@ export interface WrittenNumber {
 const POINT_DECIMAL = /^\d{1,3}(?:[,'\u2019\u00a0\u202f]\d{2,3})+(?:\.\d+)?$|^\d+(?:\.\d+)?$/;
 /** Groupings where `,` is the decimal point: `1.234,56`, `12,5`. */
 const COMMA_DECIMAL = /^\d{1,3}(?:[.'\u2019\u00a0\u202f]\d{3})+(?:,\d+)?$|^\d+,\d+$/;
-/** Up to this many digits, adding them up gives exactly what `Number()` reads (all below 2^53). */
-const EXACT_DIGITS = 15;
+/** Digit groups: the plain digits, then any groups after a separator (`1` and `,234.50`). */
+const DIGIT_GROUPS = /(\d+)((?:[.,'\u2019\u00a0\u202f]\d+)*)/g;
 
 /**
  * Every number written in `text`, in order: an optional sign, an optional currency symbol, digit
- * groups (`/([-−]?)([$¢-¥₠-⃀]?)(\d+(?:[.,'’\u00a0\u202f]\d+)*)/g`), not glued to a word. Scanned
- * by hand, one pass and no match object per number: a cell is scanned once per row, and numbers
- * (dates, times, ids) are most of what some cells hold.
+ * groups, not glued to a word. The digit groups are found by a native regex scan (a cell's text
+ * is mostly not digits); the sign and symbol are looked for before them by hand, back no further
+ * than the previous number's end.
  */
 export function writtenNumbers(text: string): WrittenNumber[] {
   const numbers: WrittenNumber[] = [];
   let from = 0;
-  for (let first = nextDigit(text, 0); first >= 0; first = nextDigit(text, from)) {
-    // The groups from the first digit, then the symbol and sign before it, back no further than the previous number's end.
-    let end = first;
-    let grouped = false;
-    let plain = 0;
-    for (;;) {
-      for (let code = text.charCodeAt(end); isDigit(code); code = text.charCodeAt(++end)) if (!grouped) plain = plain * 10 + (code - 0x30);
-      if (!(end + 1 < text.length && isGroupSeparator(text.charCodeAt(end)) && isDigit(text.charCodeAt(end + 1)))) break;
-      grouped = true;
-      end++;
-    }
+  DIGIT_GROUPS.lastIndex = 0;
+  for (let match = DIGIT_GROUPS.exec(text); match !== null; match = DIGIT_GROUPS.exec(text)) {
+    const digits = match[0];
+    const first = match.index;
+    const end = first + digits.length;
     let start = first;
     if (start > from && isCurrency(text.charCodeAt(start - 1))) start--;
     if (start > from && isSign(text.charCodeAt(start - 1))) start--;
@@ -50,25 +44,14 @@ export function writtenNumbers(text: string): WrittenNumber[] {
     const factor = negative ? -1 : 1;
     const values: number[] = [];
     // Digits alone (most numbers) read the same either way: `.` grouping needs a separator, `,` decimals a comma.
-    if (!grouped) values.push(factor * (end - first <= EXACT_DIGITS ? plain : Number(text.slice(first, end))));
+    if (match[2] === "") values.push(factor * Number(digits));
     else {
-      const digits = text.slice(first, end);
       if (POINT_DECIMAL.test(digits)) values.push(factor * Number(digits.replace(/[^\d.]/g, "")));
       if (COMMA_DECIMAL.test(digits)) values.push(factor * Number(digits.replace(/[^\d,]/g, "").replace(",", ".")));
     }
     if (values.length) numbers.push({ start, end, values });
   }
   return numbers;
-}
-
-function isDigit(code: number): boolean {
-  return code >= 0x30 && code <= 0x39;
-}
-
-/** The offset of the first ASCII digit at or after `from`, or -1. */
-function nextDigit(text: string, from: number): number {
-  for (let i = from; i < text.length; i++) if (isDigit(text.charCodeAt(i))) return i;
-  return -1;
 }
 
 function isCurrency(code: number): boolean {
@@ -80,7 +63,3 @@ function isSign(code: number): boolean {
   return code === 0x2d || code === 0x2212;
 }
 
-/** `.`, `,`, `'`, `’`, a no-break space or a narrow one. */
-function isGroupSeparator(code: number): boolean {
-  return code === 0x2e || code === 0x2c || code === 0x27 || code === 0x2019 || code === 0xa0 || code === 0x202f;
-}

@@ -1,43 +1,38 @@
 import { describe, expect, it } from "vitest";
 import { findFuzzy, mayHoldFuzzy } from "../../src/quality/fuzzy-match.js";
-import { WordIndex } from "../../src/quality/word-index.js";
+import { WordTokens } from "../../src/quality/word-tokens.js";
 
-const words = (text: string) => new WordIndex(text);
+const words = (text: string) => new WordTokens(text).words;
+const tokenize = (text: string) => new WordTokens(text);
 
 describe("findFuzzy", () => {
   it("finds a run holding all the value's words with others between them", () => {
-    expect(findFuzzy(words("refund duplicate charge"), words("please refund the duplicate charge now"), 0)).toEqual({ first: 1, last: 4 });
+    expect(findFuzzy(words("refund duplicate charge"), tokenize("please refund the duplicate charge now"), 0)).toEqual({ first: 1, last: 4 });
   });
 
   it("accepts three words of four (coverage 0.75), not two of four", () => {
-    expect(findFuzzy(words("ana maria lima souza"), words("ana lima souza"), 0)).toEqual({ first: 0, last: 2 });
-    expect(findFuzzy(words("ana maria lima souza"), words("ana lima"), 0)).toBeUndefined();
+    expect(findFuzzy(words("ana maria lima souza"), tokenize("ana lima souza"), 0)).toEqual({ first: 0, last: 2 });
+    expect(findFuzzy(words("ana maria lima souza"), tokenize("ana lima"), 0)).toBeUndefined();
   });
 
   it("rejects the value's words spread thinner than one in three", () => {
-    expect(findFuzzy(words("red mug"), words("red a b c d e mug"), 0)).toBeUndefined();
-    expect(findFuzzy(words("red mug"), words("red a b c d mug"), 0)).toEqual({ first: 0, last: 5 });
+    expect(findFuzzy(words("red mug"), tokenize("red a b c d e mug"), 0)).toBeUndefined();
+    expect(findFuzzy(words("red mug"), tokenize("red a b c d mug"), 0)).toEqual({ first: 0, last: 5 });
   });
 
   it("counts a repeated word only as often as the value has it, and prefers the tightest run", () => {
-    expect(findFuzzy(words("blue mug"), words("blue blue blue x mug y blue mug"), 0)).toEqual({ first: 6, last: 7 });
+    expect(findFuzzy(words("blue mug"), tokenize("blue blue blue x mug y blue mug"), 0)).toEqual({ first: 6, last: 7 });
   });
 
   it("starts at the given token, and compares plurals as langextract does", () => {
-    const tokens = words("two mugs, then two mugs");
+    const tokens = tokenize("two mugs, then two mugs");
     expect(findFuzzy(words("two mug"), tokens, 0)).toEqual({ first: 0, last: 1 });
     expect(findFuzzy(words("two mug"), tokens, 1)).toEqual({ first: 3, last: 4 });
   });
 
-  it("rules out at once a text lacking too many of the words, and not one holding them", () => {
-    const text = words("please refund the duplicate charges now");
-    expect(findFuzzy(words("refund duplicate charge"), text, 0)).toEqual({ first: 1, last: 4 });
-    expect(findFuzzy(words("refund a missing parcel"), text, 0)).toBeUndefined();
-  });
-
   it("is never ruled out by the substring check where it matches", () => {
     const text = "please refund the duplicate charges now";
-    expect(mayHoldFuzzy(text, words("refund duplicate charge").words)).toBe(true);
-    expect(mayHoldFuzzy(text, words("refund a missing parcel").words)).toBe(false);
+    expect(mayHoldFuzzy(text, words("refund duplicate charge"))).toBe(true);
+    expect(mayHoldFuzzy(text, words("refund a missing parcel"))).toBe(false);
   });
 });

@@ -1,7 +1,4 @@
-/**
- * The words of a folded text as fuzzy matching compares them, and where each occurs, built in
- * one pass over the text.
- */
+/** The words of a folded text as fuzzy matching compares them, read in one pass over the text. */
 
 const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
 const ALONE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
@@ -15,19 +12,18 @@ const ALONE_WORD = 2;
 
 /**
  * The word tokens of a folded text (runs of letters, digits and marks; each CJK character alone),
- * each lower case with a plural `s` dropped (langextract's light stemming), with their offsets
- * and, per word, the indexes of its tokens: so that "how often, and where, does this word occur"
- * is a lookup, not a scan.
+ * each lower case with a plural `s` dropped (langextract's light stemming), with their offsets.
+ * Kept as three parallel arrays, not an object per token: a cell is tokenized once per row, and
+ * only when a value may match it fuzzily.
  *
- * @example new WordIndex("two mugs, one mug").positions("mug") // [1, 3]
+ * @example new WordTokens("two mugs, one mug").words // ["two", "mug", "one", "mug"]
  */
-export class WordIndex {
+export class WordTokens {
   /** The words, in order. */
   readonly words: string[] = [];
   /** UTF-16 offsets of each token in the folded text, `end` excluded. */
   readonly starts: number[] = [];
   readonly ends: number[] = [];
-  readonly #positions = new Map<string, number[]>();
 
   constructor(folded: string) {
     let start = -1;
@@ -54,27 +50,12 @@ export class WordIndex {
     if (start >= 0) this.#add(stem(folded.slice(start)), start, folded.length);
   }
 
-  /** The indexes of the tokens that are `word`, ascending; empty when it does not occur. */
-  positions(word: string): readonly number[] {
-    return this.#positions.get(word) ?? NONE;
-  }
-
-  /** Each distinct word with the indexes of its tokens, in order of first occurrence. */
-  entries(): IterableIterator<[string, readonly number[]]> {
-    return this.#positions.entries();
-  }
-
   #add(word: string, start: number, end: number): void {
-    const positions = this.#positions.get(word);
-    if (positions) positions.push(this.words.length);
-    else this.#positions.set(word, [this.words.length]);
     this.words.push(word);
     this.starts.push(start);
     this.ends.push(end);
   }
 }
-
-const NONE: readonly number[] = [];
 
 function isAsciiWordChar(code: number): boolean {
   return (code >= 0x30 && code <= 0x39) || ((code | 0x20) >= 0x61 && (code | 0x20) <= 0x7a);
