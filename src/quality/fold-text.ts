@@ -61,61 +61,58 @@ export class OffsetMap {
   }
 }
 
-/** A folded text and its {@link OffsetMap}; `offsets` is null when folding moved no offset. */
-export interface Folded {
-  text: string;
-  offsets: OffsetMap | null;
+/**
+ * `text` in NFC, lower case, with every run of whitespace as one space. Text that NFC and
+ * lower-casing leave the same length (nearly all text) takes a native path: one lower-casing and
+ * one replace of the whitespace that changes; the rest is normalized a character at a time with
+ * its combining marks, so that {@link foldedOffsets} can say where each unit came from.
+ */
+export function foldText(text: string): string {
+  const lower = text.toLowerCase();
+  return isSimple(text, lower) ? lower.replace(CHANGED_WHITESPACE, " ") : foldClusters(text).text;
 }
 
 /**
- * `text` in NFC, lower case, with every run of whitespace as one space. Characters are
- * normalized one at a time with their combining marks, so that the offset map can say where each
- * unit came from; text that NFC and lower-casing leave the same length (nearly all text) takes a
- * native fast path.
+ * Where the units of `foldText(text)` come from in `text`; null when folding moved no offset.
+ * Asked for apart from the fold, and only when a match needs it: most cells never do.
  */
-export function foldText(text: string): string {
-  return foldWithOffsets(text).text;
-}
-
-/** {@link foldText}, with the way back to the written offsets. */
-export function foldWithOffsets(text: string): Folded {
+export function foldedOffsets(text: string): OffsetMap | null {
   const lower = text.toLowerCase();
-  return ASCII.test(text) || (lower.length === text.length && text.normalize("NFC") === text) ? collapseWhitespace(lower) : foldClusters(text);
+  // The rare text folded character by character is folded again here: simpler than keeping both from the first fold.
+  return isSimple(text, lower) ? collapsedRuns(lower) : foldClusters(text).offsets;
 }
 
 /** For each UTF-16 unit of `foldText(text)`, the offset in `text` it comes from; one more entry, `text.length`, at the end. */
 export function normalizedOrigin(text: string): Int32Array {
-  const { text: folded, offsets } = foldWithOffsets(text);
-  return Int32Array.from({ length: folded.length + 1 }, (_, offset) => (offsets ? offsets.writtenOf(offset) : offset));
+  const offsets = foldedOffsets(text);
+  return Int32Array.from({ length: foldText(text).length + 1 }, (_, offset) => (offsets ? offsets.writtenOf(offset) : offset));
 }
 
 const ASCII = /^[\0-\x7f]*$/;
 /** The whitespace that folding changes: a run of two or more, or one that is not a plain space. */
 const CHANGED_WHITESPACE = /\s{2,}|[^\S ]/g;
 
-/** Folds an already lower-cased text that NFC leaves alone: only whitespace changes, found by a native scan. */
-function collapseWhitespace(lower: string): Folded {
-  CHANGED_WHITESPACE.lastIndex = 0;
-  let match = CHANGED_WHITESPACE.exec(lower);
-  if (match === null) return { text: lower, offsets: null };
-  const pieces: string[] = [];
+/** True when NFC and lower-casing keep every unit in place, so only whitespace moves offsets. */
+function isSimple(text: string, lower: string): boolean {
+  return ASCII.test(text) || (lower.length === text.length && text.normalize("NFC") === text);
+}
+
+/** The offset map of a simple text's fold: a shift after each whitespace run collapsed to one space. */
+function collapsedRuns(lower: string): OffsetMap | null {
   let offsets: OffsetMap | null = null;
-  let written = 0;
   let removed = 0;
-  for (; match !== null; match = CHANGED_WHITESPACE.exec(lower)) {
-    pieces.push(lower.slice(written, match.index), " ");
-    written = match.index + match[0].length;
+  CHANGED_WHITESPACE.lastIndex = 0;
+  for (let match = CHANGED_WHITESPACE.exec(lower); match !== null; match = CHANGED_WHITESPACE.exec(lower)) {
     if (match[0].length === 1) continue; // one tab or newline for one space: no offset moves
     removed += match[0].length - 1;
     // The space stands for the whole run; the unit after it comes from after the run.
-    (offsets ??= new OffsetMap()).add(written - removed, removed);
+    (offsets ??= new OffsetMap()).add(match.index + match[0].length - removed, removed);
   }
-  pieces.push(lower.slice(written));
-  return { text: pieces.join(""), offsets };
+  return offsets;
 }
 
 /** Folds a text character by character, with its combining marks: the rare text NFC or lower-casing changes in length. */
-function foldClusters(text: string): Folded {
+function foldClusters(text: string): { text: string; offsets: OffsetMap } {
   const offsets = new OffsetMap();
   const pieces: string[] = [];
   let length = 0;

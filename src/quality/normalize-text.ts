@@ -2,7 +2,6 @@ import { foldText } from "./fold-text.js";
 
 /** Punctuation (and space) at either end of a value, which says nothing about the value. */
 const EDGE_PUNCTUATION = /^[\s\p{P}]+|[\s\p{P}]+$/gu;
-const ASCII = /^[\0-\x7f]*$/;
 /** The ASCII units {@link EDGE_PUNCTUATION} matches: whitespace and `\p{P}` (`$+<=>^|~` and the backtick are symbols, kept). */
 const ASCII_EDGE = new Set(Array.from("\t\n\v\f\r !\"#%&'()*,-./:;?@[\\]_{}", (char) => char.charCodeAt(0)));
 
@@ -16,9 +15,14 @@ const ASCII_EDGE = new Set(Array.from("\t\n\v\f\r !\"#%&'()*,-./:;?@[\\]_{}", (c
  * @example normalizeText("  Nimbus\n Thermostat T3. ") // "nimbus thermostat t3"
  */
 export function normalizeText(text: string): string {
-  // ASCII (nearly every value) strips its edges by a loop instead of a Unicode regex replace: grounding normalizes every value of every row.
-  if (!ASCII.test(text)) return foldText(text).replace(EDGE_PUNCTUATION, "");
-  const folded = foldText(text);
+  // ASCII (nearly every value) takes a loop instead of two regex replaces: grounding normalizes every value of every row.
+  let collapse = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return foldText(text).replace(EDGE_PUNCTUATION, "");
+    if (code !== 0x20 ? code >= 0x09 && code <= 0x0d : i > 0 && text.charCodeAt(i - 1) <= 0x20) collapse = true;
+  }
+  const folded = collapse ? foldText(text) : text.toLowerCase();
   let start = 0;
   let end = folded.length;
   while (start < end && ASCII_EDGE.has(folded.charCodeAt(start))) start++;

@@ -5,7 +5,7 @@
  * values, and each is linear in the cell's length, so a 2 MB cell costs a few passes, never a
  * pass per value.
  */
-import { foldWithOffsets, type OffsetMap } from "./fold-text.js";
+import { foldedOffsets, foldText, type OffsetMap } from "./fold-text.js";
 import { countBelow, isSpacedWordChar, WordTokens } from "./word-tokens.js";
 import { writtenNumbers, type WrittenNumber } from "./written-numbers.js";
 
@@ -27,8 +27,7 @@ export class SourceText {
 
   /** The text in NFC, lower case, whitespace collapsed (as `foldText` folds it). */
   get normalized(): string {
-    if (this.#normalized === undefined) ({ text: this.#normalized, offsets: this.#offsets } = foldWithOffsets(this.text));
-    return this.#normalized;
+    return (this.#normalized ??= foldText(this.text));
   }
 
   /** The word tokens of the normalized text. */
@@ -65,9 +64,10 @@ export class SourceText {
     return [offsets.writtenOf(start), offsets.writtenOf(next)];
   }
 
+  /** Built on the first normalized or fuzzy match (or cursor inside the cell): most cells never need it. */
   get #offsetMap(): OffsetMap | null {
-    this.normalized;
-    return this.#offsets!;
+    if (this.#offsets === undefined) this.#offsets = foldedOffsets(this.text);
+    return this.#offsets;
   }
 }
 
