@@ -2,7 +2,7 @@ import { cellText } from "../io/output/flatten.js";
 import { alternativesOf, deref, schemaAt, typesOf, unwrapNullable, type JsonSchema } from "../schema/walk.js";
 import { locateNumber, locateText, type Found, type WantedText } from "./locate-value.js";
 import { normalizeText } from "./normalize-text.js";
-import { SourceText } from "./source-text.js";
+import { RowText } from "./row-text.js";
 
 /** Where one extracted value was found in the row the model saw. */
 export interface Span {
@@ -55,8 +55,8 @@ const DATE_FORMATS = new Set(["date", "date-time", "time"]);
  * // { spans: [{ path: "name", column: "body", start: 4, end: 7, match: "exact" }], ungrounded: [] }
  */
 export function groundRecord(record: Record<string, unknown>, data: unknown, jsonSchema: JsonSchema): Grounding {
-  const walk: Walk = { root: jsonSchema, sources: [], cursors: new Map(), path: [], grounding: { spans: [], ungrounded: [] } };
-  for (const column in record) if (Object.hasOwn(record, column)) walk.sources.push(new SourceText(column, cellText(record[column])));
+  const walk: Walk = { root: jsonSchema, row: new RowText(), cursors: new Map(), path: [], grounding: { spans: [], ungrounded: [] } };
+  for (const column in record) if (Object.hasOwn(record, column)) walk.row.add(column, cellText(record[column]));
   visit(walk, data, "", declaredKindsOf(jsonSchema));
   return walk.grounding;
 }
@@ -64,7 +64,7 @@ export function groundRecord(record: Record<string, unknown>, data: unknown, jso
 /** What the walk over one record shares: the row's cells, built once and read by every value. */
 interface Walk {
   root: JsonSchema;
-  sources: SourceText[];
+  row: RowText;
   /** Per value: the cell and written offset after its last span, so a repeat maps to the next occurrence; null when absent. */
   cursors: Map<string, { source: number; offset: number } | null>;
   /** The path to the value being visited, one stack for the whole walk: only a leaf's schema lookup reads it. */
@@ -96,15 +96,15 @@ function visit(walk: Walk, value: unknown, fieldPath: string, kinds: KindCache):
 function groundLeaf(walk: Walk, value: string | number, fieldPath: string, kinds: KindCache): void {
   const kind = leafKind(walk.root, kinds, walk.path, value);
   if (kind === "skip") return;
-  const { sources, cursors } = walk;
+  const { row, cursors } = walk;
   const wanted = typeof value === "number" ? value : { written: value, normalized: normalizeText(value) };
   const key = typeof wanted === "number" ? `#${wanted}` : wanted.normalized || wanted.written;
   const cursor = cursors.get(key);
   const fuzzy = kind !== "date";
   // A value already found nowhere is nowhere again: a repeat costs no second search.
-  const found = cursor === null ? undefined : ((cursor && locate(sources, wanted, fuzzy, cursor.source, cursor.offset)) ?? locate(sources, wanted, fuzzy, 0, 0));
+  const found = cursor === null ? undefined : ((cursor && locate(row, wanted, fuzzy, cursor.source, cursor.offset)) ?? locate(row, wanted, fuzzy, 0, 0));
   if (found) {
-    const source = sources[found.source]!;
+    const source = row.cells[found.source]!;
     cursors.set(key, { source: found.source, offset: found.end });
     walk.grounding.spans.push({
       path: fieldPath,
@@ -120,8 +120,8 @@ function groundLeaf(walk: Walk, value: string | number, fieldPath: string, kinds
 }
 
 /** {@link locateText} or {@link locateNumber}, as `wanted` is text or a number. */
-function locate(sources: readonly SourceText[], wanted: WantedText | number, fuzzy: boolean, source: number, offset: number): Found | undefined {
-  return typeof wanted === "number" ? locateNumber(sources, wanted, source, offset) : locateText(sources, wanted, fuzzy, source, offset);
+function locate(row: RowText, wanted: WantedText | number, fuzzy: boolean, source: number, offset: number): Found | undefined {
+  return typeof wanted === "number" ? locateNumber(row, wanted, source, offset) : locateText(row, wanted, fuzzy, source, offset);
 }
 
 /** What the schema says the leaf at `path` is (see {@link groundRecord} for the rules). */

@@ -1,13 +1,11 @@
 /**
  * One input cell as grounding reads it: the text as written, and, built only when a search
- * needs them, its folded form (with the way back to the written offsets), its word tokens and
- * the numbers written in it. Each is built at most once per row and shared by all the row's
- * values, and each is linear in the cell's length, so a 2 MB cell costs a few passes, never a
+ * needs them, its folded form (with the way back to the written offsets) and its word tokens.
+ * Each is built at most once per row and shared by all the row's values, and each is linear in the cell's length, so a 2 MB cell costs a few passes, never a
  * pass per value.
  */
 import { foldedOffsets, foldText, type OffsetMap } from "./fold-text.js";
 import { countBelow, isSpacedWordChar, WordTokens } from "./word-tokens.js";
-import { writtenNumbers, type WrittenNumber } from "./written-numbers.js";
 
 /** One cell of the row the model saw. */
 export class SourceText {
@@ -15,7 +13,6 @@ export class SourceText {
   /** Null when the folded text has the written one's offsets (nearly every cell of prose): nothing to map. */
   #offsets?: OffsetMap | null;
   #tokens?: WordTokens;
-  #numbers?: WrittenNumber[];
   #surrogatePairs?: number[];
 
   constructor(
@@ -33,11 +30,6 @@ export class SourceText {
   /** The word tokens of the normalized text. */
   get tokens(): WordTokens {
     return (this.#tokens ??= new WordTokens(this.normalized));
-  }
-
-  /** The numbers written in the text, in order. */
-  get numbers(): readonly WrittenNumber[] {
-    return (this.#numbers ??= writtenNumbers(this.text));
   }
 
   /** A UTF-16 offset of the written text as a code point offset (what Python's `str` indexes count). */
