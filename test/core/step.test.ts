@@ -7,7 +7,7 @@ import { ExtractError } from "../../src/errors/extract-error.js";
 
 const schema = z.object({ name: z.string(), qty: z.int() });
 const firstMessages = buildMessages("system prompt mentioning JSON", { text: "2x A-1 for Ana" });
-const budget: AttemptBudget = { maxAttempts: 3, maxTokens: 100, maxTokensCap: 300 };
+const budget: AttemptBudget = { maxAttempts: 3, maxTokens: 100, maxTokensCap: 300, coerce: true };
 
 function reply(content: string | null, extra: Partial<CompletionReply> = {}): CompletionReply {
   return { content, refusal: null, finishReason: "stop", usage: { prompt_tokens: 10, completion_tokens: 5 }, ...extra };
@@ -47,7 +47,7 @@ describe("stepRow, the pure attempt step", () => {
 
   it("finishes the row with the data when the reply fits the schema", () => {
     const { result } = drive([reply('{"name":"Ana","qty":2}')]);
-    expect(result).toEqual({ ok: true, data: { name: "Ana", qty: 2 }, attempts: 1, usage: { prompt_tokens: 10, completion_tokens: 5 }, repaired: false });
+    expect(result).toEqual({ ok: true, data: { name: "Ana", qty: 2 }, attempts: 1, usage: { prompt_tokens: 10, completion_tokens: 5 }, repaired: false, coerced: [] });
   });
 
   it("accepts a locally repaired reply without another call", () => {
