@@ -26,8 +26,8 @@ function frozen(state: RowState): RowState {
 }
 
 /** Drives one row through `answers`, as a runner would, and returns every state and the outcome. */
-function drive(answers: (CompletionReply | ExtractError)[]) {
-  let state = startRow(firstMessages, budget);
+function drive(answers: (CompletionReply | ExtractError)[], rowBudget = budget) {
+  let state = startRow(firstMessages, rowBudget);
   const requests = [state.request];
   for (const answer of answers) {
     const step = stepRow(frozen(state), answer, schema);
@@ -54,6 +54,16 @@ describe("stepRow, the pure attempt step", () => {
     const { result, requests } = drive([reply('Here it is: {"name":"Ana","qty":2,}')]);
     expect(requests).toHaveLength(1);
     expect(result).toMatchObject({ ok: true, repaired: true, attempts: 1 });
+  });
+
+  it("accepts a reply with loose values without another call, naming them, unless `coerce` is off", () => {
+    const loose = reply('{"name":"Ana","qty":"2"}');
+    const coerced = drive([loose]);
+    expect(coerced.requests).toHaveLength(1);
+    expect(coerced.result).toMatchObject({ ok: true, data: { name: "Ana", qty: 2 }, attempts: 1, coerced: ["qty"] });
+    const strict = drive([loose, reply('{"name":"Ana","qty":2}')], { ...budget, coerce: false });
+    expect(strict.requests).toHaveLength(2);
+    expect(strict.result).toMatchObject({ ok: true, attempts: 2, coerced: [] });
   });
 
   it("re-asks with the zod issues after a schema mismatch, keeping the budget", () => {

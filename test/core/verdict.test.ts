@@ -73,6 +73,41 @@ describe("validateReply", () => {
   });
 });
 
+describe("validateReply with coercion", () => {
+  const loose = '{"vendor": "ACME", "total": "$12.50", "items": [{"name": "bolt", "qty": "2"}]}';
+
+  it("accepts loose values read as the schema's types, and names them", () => {
+    expect(validateReply(reply(loose), schema, rules)).toEqual({ ok: true, data: good, repaired: false, coerced: ["total", "items[0].qty"] });
+  });
+
+  it("coerces after a local JSON repair", () => {
+    expect(validateReply(reply("```json\n" + loose + "\n```"), schema, rules)).toEqual({
+      ok: true,
+      data: good,
+      repaired: true,
+      coerced: ["total", "items[0].qty"],
+    });
+  });
+
+  it("asks again with `coerce` off", () => {
+    const verdict = validateReply(reply(loose), schema, { coerce: false });
+    expect(verdict).toMatchObject({ ok: false, code: "SCHEMA_MISMATCH" });
+    if (verdict.ok || verdict.code !== "SCHEMA_MISMATCH") throw new Error("unreachable");
+    expect(verdict.feedback).toContain("$.total");
+  });
+
+  it("tells the model of its own reply's issues when coercion could not fix them all", () => {
+    const verdict = validateReply(reply('{"vendor": 7, "total": "$12.50", "items": []}'), schema, rules);
+    if (verdict.ok || verdict.code !== "SCHEMA_MISMATCH") throw new Error("expected a re-ask");
+    expect(verdict.feedback).toContain("- $.vendor:");
+    expect(verdict.feedback).toContain("- $.total:");
+  });
+
+  it("never coerces a reply cut off by the output limit", () => {
+    expect(validateReply(reply(loose, { finishReason: "length" }), schema, rules)).toMatchObject({ ok: false, code: "OUTPUT_TRUNCATED" });
+  });
+});
+
 describe("formatIssues", () => {
   it("caps the list so re-ask prompts stay short", () => {
     const wide = z.object(Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`f${i}`, z.string()])));
