@@ -99,5 +99,5 @@ describe("coercion through the CLI", () => {
     const strict = await run(["--resume", "--no-coerce"]);
     expect(server.requests).toHaveLength(2);
     expect(strict.lines[0]).toMatchObject({ attempts: 2, coerced: [] });
-  });
+  }, 60_000); // four CLI runs
 });
