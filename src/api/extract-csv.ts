@@ -136,6 +136,7 @@ async function writeRun(
         attempts: result.attempts,
         usage: result.usage,
         repaired: result.repaired,
+        coerced: result.coerced,
         spans: result.spans,
         ungrounded: result.ungrounded,
       });

@@ -73,6 +73,13 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   { name: "concurrency", short: "c", type: "string", option: "concurrency", parse: integer, value: "<n>", help: "requests in flight (default 8)" },
   { name: "max-attempts", type: "string", option: "maxAttempts", parse: integer, value: "<n>", help: "model calls per row, re-asks included (default 3)" },
+  {
+    name: "coerce",
+    type: "boolean",
+    option: "coerce",
+    negated: true,
+    help: 'ask again instead of reading loose values as the schema\'s type\n("123 USD" as 123, "yes" as true, "High" as "high")',
+  },
   { name: "columns", type: "string", option: "columns", parse: columnList, value: "<a,b,...>", help: "input columns sent to the model (default: all)" },
   { name: "instructions", type: "string", option: "instructions", parse: instructions, value: "<text|@file>", help: "extra instructions for the model" },
   { name: "resume", type: "boolean", option: "resume", help: "reuse rows an earlier run of the same job finished (needs -o)" },

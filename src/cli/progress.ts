@@ -68,18 +68,20 @@ export function formatProgress(snapshot: ProgressSnapshot): string {
 
 /**
  * The end-of-run summary line:
- * `16 rows: 15 ok, 1 failed (3 reused) · 18 model calls · 12,345 prompt + 2,345 completion tokens · ~$0.0032 (gpt-4o-mini) · 12.3 s`.
- * The cost, an estimate at standard-tier list prices, appears only when the model's price is known.
+ * `16 rows: 15 ok, 1 failed (3 reused) · 18 model calls · 2 values coerced · 12,345 prompt + 2,345 completion tokens · ~$0.0032 (gpt-4o-mini) · 12.3 s`.
+ * Coerced values appear only when there are some; the cost, an estimate at standard-tier list
+ * prices, only when the model's price is known.
  */
 export function formatSummary(
   totals: RunTotals & { elapsedMs: number; model: string; transport?: { requests: number; rateLimited: number } },
 ): string {
-  const { rowsDone, rowsOk, rowsFailed, rowsReused, modelCalls, usage, elapsedMs, model, transport } = totals;
+  const { rowsDone, rowsOk, rowsFailed, rowsReused, modelCalls, valuesCoerced, usage, elapsedMs, model, transport } = totals;
   let head = `${count(rowsDone, "row")}: ${INTEGER.format(rowsOk)} ok, ${INTEGER.format(rowsFailed)} failed`;
   if (rowsReused > 0) head += ` (${INTEGER.format(rowsReused)} reused)`;
   const parts = [
     head,
     count(modelCalls, "model call") + transportNote(modelCalls, transport),
+    ...(valuesCoerced > 0 ? [`${count(valuesCoerced, "value")} coerced`] : []),
     `${INTEGER.format(usage.prompt_tokens)} prompt + ${INTEGER.format(usage.completion_tokens)} completion tokens`,
   ];
   const cost = estimateCost(model, usage);

@@ -18,13 +18,15 @@ export interface RunTotals {
   rowsReused: number;
   /** Model calls so far, re-asks included. */
   modelCalls: number;
+  /** Values read as the schema's type instead of a re-ask (`coerced`), in the rows done so far. */
+  valuesCoerced: number;
   /** Tokens spent by this run's model calls, failed attempts included (reused rows cost nothing). */
   usage: Usage;
 }
 
 /** Totals of a run that has not finished a row yet. */
 export function emptyTotals(): RunTotals {
-  return { rowsDone: 0, rowsOk: 0, rowsFailed: 0, rowsReused: 0, modelCalls: 0, usage: { prompt_tokens: 0, completion_tokens: 0 } };
+  return { rowsDone: 0, rowsOk: 0, rowsFailed: 0, rowsReused: 0, modelCalls: 0, valuesCoerced: 0, usage: { prompt_tokens: 0, completion_tokens: 0 } };
 }
 
 /** What `onProgress` gets each time a row finishes. */
@@ -53,6 +55,14 @@ export interface ExtractOptions<S extends SchemaInput = SchemaInput> {
   concurrency?: number;
   /** Model calls per row, re-asks included. @default 3 */
   maxAttempts?: number;
+  /**
+   * Before a re-ask, read loose values as the schema's type where they have one reading: an enum
+   * member in other case or punctuation (`"High"`), a number with grouping, a currency or a percent
+   * sign (`"$1,234.50"`, `"123 USD"`, `"12%"`), `"true"`/`"false"`/`"yes"`/`"no"` for a boolean, a
+   * JSON text for an array or object, one object for an array of them. Results list the fields in
+   * `coerced`. `false` sends every such reply back to the model. @default true
+   */
+  coerce?: boolean;
   /** Output token budget of a first attempt; doubled after each cut-off reply. @default 1024 */
   maxTokens?: number;
   /** The most the output budget may grow to after cut-off replies. @default 8192 */
@@ -141,6 +151,7 @@ export const DEFAULTS = {
   strict: false,
   formulaGuard: true,
   grounding: true,
+  coerce: true,
 } as const;
 
 /** Options after defaults and checks: what the pipeline reads. */
@@ -150,6 +161,7 @@ export interface Settings {
   maxAttempts: number;
   maxTokens: number;
   maxTokensCap: number;
+  coerce: boolean;
   temperature?: number;
   timeout: number;
   maxRetries: number;
@@ -212,6 +224,7 @@ export function normalizeOptions(options: Omit<ExtractOptions, "schema">, env: E
     maxAttempts: integer("maxAttempts"),
     maxTokens: integer("maxTokens"),
     maxTokensCap: integer("maxTokensCap"),
+    coerce: options.coerce ?? DEFAULTS.coerce,
     timeout: integer("timeout"),
     maxRetries: integer("maxRetries"),
     rpm: optionalPositive("rpm"),
@@ -235,6 +248,7 @@ export function normalizeOptions(options: Omit<ExtractOptions, "schema">, env: E
     throw invalidOption("columns", "a non-empty list of column names", settings.columns);
   }
   if (typeof settings.grounding !== "boolean") throw invalidOption("grounding", "true or false", options.grounding);
+  if (typeof settings.coerce !== "boolean") throw invalidOption("coerce", "true or false", options.coerce);
   // A cap below the first budget would shrink the budget after a cut-off reply.
   settings.maxTokensCap = Math.max(settings.maxTokensCap, settings.maxTokens);
   return settings;

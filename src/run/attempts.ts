@@ -24,8 +24,8 @@ export async function extractRecord<S extends ObjectSchema>(context: RunContext<
     const tooLarge = checkInputSize(record, firstMessages, limit);
     if (tooLarge) return { ...failedBeforeAnyCall(tooLarge), maxTokens: settings.maxTokens };
   }
-  const { maxAttempts, maxTokens, maxTokensCap } = settings;
-  let state = startRow(firstMessages, { maxAttempts, maxTokens, maxTokensCap });
+  const { maxAttempts, maxTokens, maxTokensCap, coerce } = settings;
+  let state = startRow(firstMessages, { maxAttempts, maxTokens, maxTokensCap, coerce });
   for (;;) {
     let answer;
     try {

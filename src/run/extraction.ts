@@ -33,8 +33,8 @@ export async function* runExtraction<R>(
   if (journal && options.resume) options.onResume?.(journal.resumeInfo);
   // Rows of a journal written before budgets left the key match only under the old key.
   const legacyFingerprint = journal?.hasEarlierVersionRows ? context.legacyFingerprint : undefined;
-  const { maxAttempts, maxTokens, maxTokensCap } = context.settings;
-  const budget: AttemptBudget = { maxAttempts, maxTokens, maxTokensCap };
+  const { maxAttempts, maxTokens, maxTokensCap, coerce } = context.settings;
+  const budget: AttemptBudget = { maxAttempts, maxTokens, maxTokensCap, coerce };
   const inFlight = new Map<string, Promise<RowResult>>();
   const totals = emptyTotals();
 
@@ -65,6 +65,7 @@ export async function* runExtraction<R>(
     totals.rowsDone++;
     if (result.ok) totals.rowsOk++;
     else totals.rowsFailed++;
+    totals.valuesCoerced += result.coerced.length;
     if (result.reused) totals.rowsReused++;
     else {
       totals.modelCalls += result.attempts;
@@ -73,10 +74,10 @@ export async function* runExtraction<R>(
     }
     options.onProgress?.({ index, ...totals, usage: { ...totals.usage } });
 
-    const { attempts, usage, repaired, reused } = result;
-    if (!result.ok) return { index, row, ok: false, error: result.error, attempts, usage, repaired, reused };
+    const { attempts, usage, repaired, coerced, reused } = result;
+    if (!result.ok) return { index, row, ok: false, error: result.error, attempts, usage, repaired, coerced, reused };
     const grounding = context.settings.grounding && !(record instanceof ExtractError) && groundRecord(record, result.data, context.jsonSchema);
-    return { index, row, ok: true, data: result.data, attempts, usage, repaired, reused, ...grounding };
+    return { index, row, ok: true, data: result.data, attempts, usage, repaired, coerced, reused, ...grounding };
   };
 
   try {

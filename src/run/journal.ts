@@ -188,6 +188,7 @@ export class Journal implements ResultStore {
     } catch {
       return undefined; // a damaged line: the row is simply done again
     }
+    entry.coerced ??= []; // journals written before coercion came in
     // Two keys can share 52 bits; the full key in the line decides.
     if (entry.k !== key || !stillStands(entry, budget)) return undefined;
     const { k: _key, f: _tag, i: _index, ...result } = entry as RowResult & { k: string; f?: string; i?: number };

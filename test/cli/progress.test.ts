@@ -7,6 +7,7 @@ const base: ProgressSnapshot = {
   rowsFailed: 10,
   rowsReused: 0,
   modelCalls: 1230,
+  valuesCoerced: 0,
   usage: { prompt_tokens: 1_000_000, completion_tokens: 200_000 },
   elapsedMs: 34_091, // 35.2 rows/s
 };
@@ -66,6 +67,7 @@ describe("formatSummary", () => {
     rowsFailed: 1,
     rowsReused: 3,
     modelCalls: 18,
+    valuesCoerced: 0,
     usage: { prompt_tokens: 12_345, completion_tokens: 2_345 },
     elapsedMs: 12_300,
   };
@@ -87,6 +89,12 @@ describe("formatSummary", () => {
       "· 18 model calls (25 HTTP requests, 4 answered 429) ·",
     );
     expect(formatSummary({ ...totals, model: "x", transport: { requests: 18, rateLimited: 0 } })).toContain("· 18 model calls ·");
+  });
+
+  it("counts the values coerced instead of a re-ask, only when there are some", () => {
+    expect(formatSummary({ ...totals, valuesCoerced: 2, model: "x" })).toContain("· 18 model calls · 2 values coerced · 12,345 prompt");
+    expect(formatSummary({ ...totals, valuesCoerced: 1, model: "x" })).toContain("· 1 value coerced ·");
+    expect(formatSummary({ ...totals, model: "x" })).not.toContain("coerced");
   });
 
   it("writes long runs in minutes and a single call in the singular", () => {

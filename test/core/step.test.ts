@@ -7,7 +7,7 @@ import { ExtractError } from "../../src/errors/extract-error.js";
 
 const schema = z.object({ name: z.string(), qty: z.int() });
 const firstMessages = buildMessages("system prompt mentioning JSON", { text: "2x A-1 for Ana" });
-const budget: AttemptBudget = { maxAttempts: 3, maxTokens: 100, maxTokensCap: 300 };
+const budget: AttemptBudget = { maxAttempts: 3, maxTokens: 100, maxTokensCap: 300, coerce: true };
 
 function reply(content: string | null, extra: Partial<CompletionReply> = {}): CompletionReply {
   return { content, refusal: null, finishReason: "stop", usage: { prompt_tokens: 10, completion_tokens: 5 }, ...extra };
@@ -26,8 +26,8 @@ function frozen(state: RowState): RowState {
 }
 
 /** Drives one row through `answers`, as a runner would, and returns every state and the outcome. */
-function drive(answers: (CompletionReply | ExtractError)[]) {
-  let state = startRow(firstMessages, budget);
+function drive(answers: (CompletionReply | ExtractError)[], rowBudget = budget) {
+  let state = startRow(firstMessages, rowBudget);
   const requests = [state.request];
   for (const answer of answers) {
     const step = stepRow(frozen(state), answer, schema);
@@ -47,13 +47,23 @@ describe("stepRow, the pure attempt step", () => {
 
   it("finishes the row with the data when the reply fits the schema", () => {
     const { result } = drive([reply('{"name":"Ana","qty":2}')]);
-    expect(result).toEqual({ ok: true, data: { name: "Ana", qty: 2 }, attempts: 1, usage: { prompt_tokens: 10, completion_tokens: 5 }, repaired: false });
+    expect(result).toEqual({ ok: true, data: { name: "Ana", qty: 2 }, attempts: 1, usage: { prompt_tokens: 10, completion_tokens: 5 }, repaired: false, coerced: [] });
   });
 
   it("accepts a locally repaired reply without another call", () => {
     const { result, requests } = drive([reply('Here it is: {"name":"Ana","qty":2,}')]);
     expect(requests).toHaveLength(1);
     expect(result).toMatchObject({ ok: true, repaired: true, attempts: 1 });
+  });
+
+  it("accepts a reply with loose values without another call, naming them, unless `coerce` is off", () => {
+    const loose = reply('{"name":"Ana","qty":"2"}');
+    const coerced = drive([loose]);
+    expect(coerced.requests).toHaveLength(1);
+    expect(coerced.result).toMatchObject({ ok: true, data: { name: "Ana", qty: 2 }, attempts: 1, coerced: ["qty"] });
+    const strict = drive([loose, reply('{"name":"Ana","qty":2}')], { ...budget, coerce: false });
+    expect(strict.requests).toHaveLength(2);
+    expect(strict.result).toMatchObject({ ok: true, attempts: 2, coerced: [] });
   });
 
   it("re-asks with the zod issues after a schema mismatch, keeping the budget", () => {
