@@ -5,7 +5,7 @@ import { startRow, stepRow, type RowState } from "../core/step.js";
 import { endsRun } from "../errors/codes.js";
 import { ExtractError } from "../errors/extract-error.js";
 import type { ObjectSchema } from "../schema/json-schema.js";
-import type { RunContext } from "./context.js";
+import type { PromptContext, RunContext } from "./context.js";
 
 /**
  * Extracts one record with the run's engine, one call at a time: the synchronous driver of the
@@ -17,6 +17,15 @@ import type { RunContext } from "./context.js";
  * a server never reached, an abort...), with the attempts made so far.
  */
 export async function extractRecord<S extends ObjectSchema>(context: RunContext<S>, record: InputRecord, signal?: AbortSignal): Promise<RowResult<S["_output"]>> {
+  const first = firstCall(context, record);
+  return "request" in first ? continueRow(context, first, signal) : first;
+}
+
+/**
+ * A row's state before its first call, or, for a row whose prompt is over `maxInputTokens`, its
+ * failed result (no call is made): where the synchronous and the batch runner both start a row.
+ */
+export function firstCall(context: PromptContext, record: InputRecord): RowState | RowResult<never> {
   const { settings } = context;
   const firstMessages = buildMessages(context.systemPrompt, record);
   if (context.countInputTokens && settings.maxInputTokens !== undefined) {
@@ -25,7 +34,7 @@ export async function extractRecord<S extends ObjectSchema>(context: RunContext<
     if (tooLarge) return { ...failedBeforeAnyCall(tooLarge), maxTokens: settings.maxTokens };
   }
   const { maxAttempts, maxTokens, maxTokensCap } = settings;
-  return continueRow(context, startRow(firstMessages, { maxAttempts, maxTokens, maxTokensCap }), signal);
+  return startRow(firstMessages, { maxAttempts, maxTokens, maxTokensCap });
 }
 
 /**
