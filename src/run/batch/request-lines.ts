@@ -38,7 +38,7 @@ export interface RequestLine {
   customId: string;
   /** The JSON line with its newline. */
   text: string;
-  /** What the request counts against an enqueued-token limit (prompt estimate plus output budget). */
+  /** What the request counts against an enqueued-token limit: its prompt, estimated (the limit counts input tokens). */
   tokens: number;
 }
 
@@ -63,7 +63,7 @@ export function parseCustomId(customId: string): { index: number; attempt: numbe
 export function requestLine(customId: string, request: AttemptRequest, format: LineFormat, target: BatchTarget): RequestLine {
   const body = chatRequestBody(target.model, { ...request, ...format }, target.tokenLimitField);
   const text = `${JSON.stringify({ custom_id: customId, method: "POST", url: target.url, body })}\n`;
-  return { customId, text, tokens: estimateCost(request.messages, request.maxTokens, format.replyFormat) };
+  return { customId, text, tokens: estimateCost(request.messages, 0, format.replyFormat) };
 }
 
 /** What one file of a round holds. */

@@ -53,4 +53,35 @@ describe("batch runner", () => {
     expect(summary.batch!.rounds).toBeGreaterThan(1);
     expect(summary.modelCalls).toBeGreaterThan(30);
   });
+
+  it("splits and resubmits a batch refused for the enqueued-token limit, until every row is done", async () => {
+    // About a third of the rows' prompt tokens: the first file is refused, then cut to fit.
+    const { input, out } = await setup(40, { enqueuedTokenLimit: 3000 });
+    const summary = await run(input, out);
+    expect(summary).toMatchObject({ rowsDone: 40, rowsOk: 40, rowsFailed: 0 });
+    const statuses = api!.batches().map((batch) => batch.status);
+    expect(statuses[0]).toBe("failed");
+    expect(statuses.filter((status) => status === "completed").length).toBeGreaterThan(1);
+    expect([...api!.stats.linesPerCustomId.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it("reads an output file answered 403 at first (OpenAI's brief quirk after completion)", async () => {
+    const { input, out } = await setup(5, { forbiddenReads: 2 });
+    const summary = await run(input, out);
+    expect(summary).toMatchObject({ rowsOk: 5, rowsFailed: 0 });
+    expect(api!.stats.forbiddenAnswers).toBe(2);
+  });
+
+  it("keeps the files with keepBatchFiles", async () => {
+    const { input, out } = await setup(3, {});
+    await run(input, out, { keepBatchFiles: true });
+    expect(api!.stats.filesDeleted).toBe(0);
+  });
+
+  it("keeps the partial results of an expired batch and sends only the rest again", async () => {
+    const { input, out } = await setup(10, { expire: { afterLines: 6 } });
+    const summary = await run(input, out);
+    expect(summary).toMatchObject({ rowsOk: 10, rowsFailed: 0, modelCalls: 10 + 4 });
+    expect(api!.batches().map((batch) => batch.status)).toEqual(["expired", "completed"]);
+  });
 });
