@@ -12,6 +12,7 @@ export {
   type CsvEstimate,
 } from "./api/extract-csv.js";
 export { extractBatch, type ExtractBatchOptions } from "./api/extract-batch.js";
+export { batchJobStatus, cancelBatchJob, type BatchJobOptions, type JobBatch } from "./api/batch-jobs.js";
 export type { OutputFormat } from "./io/output/write.js";
 export type { DryRunEstimate } from "./api/dry-run.js";
 export type { ResumeInfo } from "./run/journal.js";

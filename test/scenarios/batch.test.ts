@@ -75,7 +75,8 @@ beforeAll(async () => {
   syncReference = readFileSync(out, "utf8");
 });
 
-describe("extract --batch", () => {
+// Several CLI runs per test: minutes on a loaded 2-core machine, never a timing assertion.
+describe("extract --batch", { timeout: 120_000 }, () => {
   it("writes the same bytes as a synchronous run, in one batch, at batch prices", async () => {
     await startApi();
     const out = await freshOut();
