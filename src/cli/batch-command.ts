@@ -18,7 +18,7 @@ export const BATCH_FLAGS: readonly FlagSpec<keyof BatchJobOptions>[] = [
 ];
 
 /** What `extract batch` prints for each option name a library message may name. */
-export const BATCH_CLI_NAMES: ReadonlyMap<string, string> = cliNamesOf(BATCH_FLAGS);
+export const BATCH_CLI_NAMES: ReadonlyMap<string, string> = cliNamesOf(BATCH_FLAGS, { batch: "--batch" });
 
 /** The `extract batch` command's usage text. */
 export const BATCH_USAGE = `Usage: extract batch <status|cancel> --out <output> [options]
