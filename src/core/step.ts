@@ -87,6 +87,22 @@ export function stepRow<S extends ObjectSchema>(state: RowState, answer: Complet
   return { done: false, state: { ...state, request: next, attempts: attempts + 1, usage, lastFailure: verdict } };
 }
 
+/**
+ * A call that failed on the way and may pass if made again, inside a batch: a 5xx or 429 answer
+ * to one request of a batch file, `batch_expired`, `request_timeout`, or a request the output and
+ * error files both left out. The same request goes again as the row's next attempt (its budget
+ * and messages unchanged), or, once `maxAttempts` calls are spent, the row fails with `error`.
+ * The synchronous path never needs it: its engine retries transport failures itself (they are
+ * not attempts) and {@link stepRow} ends the row on what still fails.
+ */
+export function retryRow(state: RowState, error: ExtractError): StepOutcome<never> {
+  if (state.attempts >= state.budget.maxAttempts) {
+    error.attempts = state.attempts;
+    return { done: true, result: { ok: false, error: rowErrorOf(error), attempts: state.attempts, usage: state.usage, repaired: false, coerced: [], maxTokens: state.request.maxTokens } };
+  }
+  return { done: false, state: { ...state, attempts: state.attempts + 1 } };
+}
+
 /** A cut-off reply's message, with the budget it was cut off at. */
 function truncatedAt(failure: ReplyFailure, maxTokens: number): ReplyFailure {
   return { ...failure, message: `The reply was cut off at the output limit of ${maxTokens} tokens.` };

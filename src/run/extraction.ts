@@ -24,12 +24,17 @@ export async function* runExtraction<R>(
   context: RunContext,
   rows: RowSource<R>,
   toRecord: (row: R, index: number) => InputRecord | ExtractError,
-  options: Pick<ExtractOptions, "journal" | "resume" | "signal" | "stopSignal" | "onProgress" | "onResume">,
+  options: Pick<ExtractOptions, "journal" | "resume" | "signal" | "stopSignal" | "onProgress" | "onResume"> & {
+    /** Where results come from instead of `journal` (a batch run's finished rows); closed at the end. */
+    store?: ResultStore;
+  },
 ): AsyncGenerator<ExtractResult<unknown, R>, void, undefined> {
-  const journal = options.journal
+  const journal = options.store
+    ? undefined
+    : options.journal
     ? await Journal.open(options.journal, { resume: options.resume ?? false, fingerprint: context.fingerprint })
     : undefined;
-  const store: ResultStore = journal ?? new MemoryStore();
+  const store: ResultStore = options.store ?? journal ?? new MemoryStore();
   if (journal && options.resume) options.onResume?.(journal.resumeInfo);
   // Rows of a journal written before budgets left the key match only under the old key.
   const legacyFingerprint = journal?.hasEarlierVersionRows ? context.legacyFingerprint : undefined;

@@ -91,8 +91,9 @@ export interface SimulatedApi {
 }
 
 /** Organization named in rate-limit messages, as the real API names the caller's. */
-const ORGANIZATION = "org-simulated";
-const INVALID_JSON_REPLY = "Sorry, I can't help with that right now.";
+export const ORGANIZATION = "org-simulated";
+/** The prose an "invalidJson" fault answers with. */
+export const INVALID_JSON_REPLY = "Sorry, I can't help with that right now.";
 
 /**
  * Creates a simulated, rate-limited, flaky OpenAI API. Each chat request's `messages[1].content`
@@ -264,12 +265,12 @@ function drawFault(faults: Partial<Record<FaultKind, number>>, key: string): Fau
 }
 
 /** A uniform number in [0, 1) that is a pure function of `key` (48 bits of its SHA-256), unlike Math.random. */
-function uniform(key: string): number {
+export function uniform(key: string): number {
   return createHash("sha256").update(key).digest().readUIntBE(0, 6) / 2 ** 48;
 }
 
 /** The reply with every top-level value replaced, so it parses as JSON but fails any schema; a non-object becomes one such value. */
-function wrongShape(value: unknown): unknown {
+export function wrongShape(value: unknown): unknown {
   const wrong = { __wrong__: true };
   if (typeof value !== "object" || value === null || Array.isArray(value)) return wrong;
   return Object.fromEntries(Object.keys(value).map((key) => [key, wrong]));
