@@ -15,7 +15,9 @@ import { buildMessages } from "../../src/core/prompt.js";
 import { countChatTokens } from "../../src/models/tokens.js";
 import { preparePrompt } from "../../src/run/context.js";
 import { runFingerprint } from "../../src/run/journal.js";
-import { jsonReply, rowOf, startChatServer, toolReply, type ChatServer } from "../servers/chat-server.js";
+import { extractBatch } from "../../src/api/extract-batch.js";
+import { jsonReply, rowContentOf, rowOf, startChatServer, toolReply, type ChatServer } from "../servers/chat-server.js";
+import { startBatchApi } from "../servers/batch-api.js";
 import { repoRoot, runCli } from "../helpers/run-cli.js";
 import { collect } from "../helpers/collect.js";
 
@@ -85,6 +87,24 @@ describe("examples at the wire", () => {
     server.handle((request) => jsonReply(answer(rowOf(request))));
     await collect(extract(rows.slice(0, 1), options({ examples: false })));
     expect(server.bodies[0].messages.map((message: { role: string }) => message.role)).toEqual(["system", "user"]);
+  });
+});
+
+describe("examples in a Batch API run", () => {
+  it("every request line carries the same pairs before its row, as a synchronous request does", async () => {
+    const bodies: any[] = [];
+    const api = await startBatchApi({ stepMs: 2, answer: (body) => (bodies.push(body), answer(JSON.parse(rowContentOf(body)!))) });
+    try {
+      const results = await collect(extractBatch(rows, { ...options(), baseURL: api.url, batchPoll: 1 }));
+      expect(results.every((result) => result.ok)).toBe(true);
+    } finally {
+      await api.close();
+    }
+    server.handle((request) => jsonReply(answer(rowOf(request))));
+    await collect(extract(rows, options()));
+    const byRow = (list: any[]) => [...list].sort((a, b) => a.messages.at(-1).content.localeCompare(b.messages.at(-1).content));
+    expect(byRow(bodies).map((body) => body.messages)).toEqual(byRow(server.bodies).map((body) => body.messages));
+    expect(bodies[0].messages).toHaveLength(6);
   });
 });
 
