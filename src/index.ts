@@ -11,10 +11,20 @@ export {
   type CsvProgressEvent,
   type CsvEstimate,
 } from "./api/extract-csv.js";
+export { extractBatch, type ExtractBatchOptions } from "./api/extract-batch.js";
+export { batchJobStatus, cancelBatchJob, type BatchJobOptions, type JobBatch } from "./api/batch-jobs.js";
 export type { OutputFormat } from "./io/output/write.js";
 export type { DryRunEstimate } from "./api/dry-run.js";
 export type { ResumeInfo } from "./run/journal.js";
-export { DEFAULTS, type ExtractOptions, type ProgressEvent, type RunTotals, type SchemaInput } from "./config/options.js";
+export {
+  DEFAULTS,
+  type BatchOptions,
+  type BatchProgressEvent,
+  type ExtractOptions,
+  type ProgressEvent,
+  type RunTotals,
+  type SchemaInput,
+} from "./config/options.js";
 export { ExtractError, type ExtractErrorCode, type ExtractErrorContext } from "./errors/extract-error.js";
 export { ERROR_CODES, type ErrorCodeRule } from "./errors/codes.js";
 export type { RowError, RowResult } from "./core/row-result.js";

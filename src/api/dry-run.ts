@@ -16,10 +16,12 @@ export interface DryRunEstimate {
    * schema (every leaf null, empty or zero). `high`: four times that per row, capped at `maxTokens`.
    */
   completionTokens: { low: number; high: number };
-  /** USD at standard-tier list prices, prompt plus low / high completion; undefined when the price is unknown. */
+  /** USD at standard-tier list prices (Batch prices with `batch`), prompt plus low / high completion; undefined when the price is unknown. */
   cost?: { low: number; high: number };
   /** False when token counts are approximated (a model whose tokenizer is unknown). */
   exact: boolean;
+  /** True when `cost` is at Batch API prices. */
+  batch?: boolean;
 }
 
 /** Options of {@link estimateRun}, named as in `extract()`. */
@@ -33,6 +35,8 @@ export interface DryRunOptions {
   model: string;
   /** Output budget of a first attempt, which bounds the high completion estimate per row. */
   maxTokens: number;
+  /** Price the run at Batch API prices. @default false */
+  batch?: boolean;
 }
 
 /** A generous reply is this many times the shortest one: real values are longer than null. */
@@ -51,6 +55,7 @@ export async function estimateRun(
   options: DryRunOptions,
 ): Promise<DryRunEstimate> {
   const { systemPrompt, exampleMessages = [], jsonSchema, model, maxTokens } = options;
+  const tier = options.batch ? "batch" : "standard";
   const countPrompt = promptTokenCounter(systemPrompt, model, exampleMessages);
 
   let rows = 0;
@@ -64,9 +69,9 @@ export async function estimateRun(
   const highPerRow = Math.max(lowPerRow, Math.min(lowPerRow * HIGH_COMPLETION_FACTOR, maxTokens));
   const completionTokens = { low: lowPerRow * rows, high: highPerRow * rows };
 
-  const low = estimateCost(model, { prompt_tokens: promptTokens, completion_tokens: completionTokens.low });
-  const high = estimateCost(model, { prompt_tokens: promptTokens, completion_tokens: completionTokens.high });
-  const estimate: DryRunEstimate = { rows, promptTokens, completionTokens, exact: isExactTokenizer(model) };
+  const low = estimateCost(model, { prompt_tokens: promptTokens, completion_tokens: completionTokens.low }, tier);
+  const high = estimateCost(model, { prompt_tokens: promptTokens, completion_tokens: completionTokens.high }, tier);
+  const estimate: DryRunEstimate = { rows, promptTokens, completionTokens, exact: isExactTokenizer(model), ...(options.batch ? { batch: true } : {}) };
   if (low !== undefined && high !== undefined) estimate.cost = { low, high };
   return estimate;
 }
@@ -105,7 +110,7 @@ export function formatDryRun(
     `Prompt tokens:     ${INTEGER.format(estimate.promptTokens)}${approximate} (one attempt per row; re-asks add more)`,
     `Completion tokens: ${INTEGER.format(low)} – ${INTEGER.format(high)}${approximate}`,
     estimate.cost
-      ? `Estimated cost:    ${formatUsd(estimate.cost.low)} – ${formatUsd(estimate.cost.high)} (standard tier, no caching or Batch discounts)`
+      ? `Estimated cost:    ${formatUsd(estimate.cost.low)} – ${formatUsd(estimate.cost.high)} ${estimate.batch ? "(batch: Batch API prices, half the standard tier; no caching discounts)" : "(standard tier, no caching or Batch discounts)"}`
       : `Estimated cost:    price unknown for ${model}`,
   );
   // Reasoning models bill their hidden reasoning as completion tokens, which no count can predict.

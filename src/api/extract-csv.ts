@@ -8,7 +8,9 @@ import { leafColumns } from "../schema/columns.js";
 import { createOutputWriter, type OutputFormat } from "../io/output/write.js";
 import { ExtractError } from "../errors/extract-error.js";
 import { runExtraction } from "../run/extraction.js";
-import { emptyTotals, type ExtractOptions, type ProgressEvent, type RunTotals, type SchemaInput } from "../config/options.js";
+import { emptyTotals, type BatchOptions, type ExtractOptions, type ProgressEvent, type RunTotals, type SchemaInput } from "../config/options.js";
+import { batchTotals, runBatchPhase, type BatchPhase } from "./batch-phase.js";
+import type { RowSource } from "../run/ordered.js";
 import { normalizeCsvOptions, type CsvOptions, type CsvSettings } from "../config/csv-options.js";
 import { buildMessages, type ChatMessage, type InputRecord } from "../core/prompt.js";
 import { preparePrompt, prepareRun, type RunContext } from "../run/context.js";
@@ -16,7 +18,7 @@ import { estimateRun, type DryRunEstimate } from "./dry-run.js";
 import type { ReplyFormat } from "../engine/types.js";
 
 /** Options of {@link extractCsv}: those of `extract()`, plus where and how to write. */
-export interface ExtractCsvOptions<S extends SchemaInput = SchemaInput> extends Omit<ExtractOptions<S>, "onProgress">, CsvOptions {
+export interface ExtractCsvOptions<S extends SchemaInput = SchemaInput> extends Omit<ExtractOptions<S>, "onProgress">, CsvOptions, BatchOptions {
   /**
    * The journal that makes `resume` possible. @default `<out>.journal` next to an output file;
    * a temporary file (removed at the end) when writing to a stream.
@@ -48,6 +50,8 @@ export interface CsvRunSummary extends RunTotals {
   journal?: string;
   /** HTTP requests sent, retries included, and how many were answered 429 (HTTP engines only). */
   transport?: { requests: number; rateLimited: number };
+  /** With `batch`: the batches this run created, the rounds, the job file, and the batches left live if it stopped. */
+  batch?: { batchesCreated: number; rounds: number; jobFile: string; liveBatches: string[] };
 }
 
 /**
@@ -87,11 +91,37 @@ async function writeRun(
   const csv = await openCsv(input, { strict, delimiter });
   let columns: readonly string[];
   let destination: Writable;
+  const temporaryDir = options.journal || outPath ? undefined : await mkdtemp(path.join(os.tmpdir(), "llm-extract-"));
+  const journal = options.journal ?? (outPath ? `${outPath}.journal` : path.join(temporaryDir!, "run.journal"));
+  const toRecord = (row: CsvRow) => row.error ?? pick(row.record, columns);
+  // Counted as the runner pulls rows, to tell a stopped run from a finished one.
+  const read = { rows: 0, done: false };
+  async function* countRows(): AsyncGenerator<CsvRow> {
+    for await (const row of csv.rows) {
+      read.rows++;
+      yield row;
+    }
+    read.done = true;
+  }
+  let rows: RowSource<CsvRow> = countRows();
+  let batch: BatchPhase | undefined;
   try {
     columns = selectColumns(csv, context.settings.columns);
+    if (options.batch) {
+      // Every row is needed before the first file is written; the output is written once all are done.
+      const all: CsvRow[] = [];
+      for await (const row of rows) all.push(row);
+      batch = await runBatchPhase(context, all.map(toRecord), { ...options, journal });
+      if (!batch.store) {
+        if (temporaryDir) await rm(temporaryDir, { recursive: true, force: true });
+        return batchStopped(batch, { input: csv.name, output: outPath ?? "stream", format, journal: temporaryDir ? undefined : journal }, context, started);
+      }
+      rows = all;
+    }
     destination = outPath ? await openOutputFile(outPath) : (options.out as Writable | undefined) ?? process.stdout;
   } catch (error) {
     await csv.rows[Symbol.asyncIterator]().return?.(); // close the input we will not read
+    if (temporaryDir) await rm(temporaryDir, { recursive: true, force: true });
     throw error;
   }
   const writer = createOutputWriter(destination, {
@@ -101,8 +131,6 @@ async function writeRun(
     formulaGuard,
     grounding: context.settings.grounding,
   });
-  const temporaryDir = options.journal || outPath ? undefined : await mkdtemp(path.join(os.tmpdir(), "llm-extract-"));
-  const journal = options.journal ?? (outPath ? `${outPath}.journal` : path.join(temporaryDir!, "run.journal"));
 
   let totals: RunTotals = emptyTotals();
   // Progress follows the last row written, not the reader, which runs ahead by a buffer or two
@@ -113,21 +141,10 @@ async function writeRun(
     totals = event;
     options.onProgress?.({ ...event, bytesRead: position, totalBytes });
   };
-  const toRecord = (row: CsvRow) => row.error ?? pick(row.record, columns);
-
-  // Counted as the runner pulls rows, to tell a stopped run from a finished one.
-  const read = { rows: 0, done: false };
-  async function* countRows(): AsyncGenerator<CsvRow> {
-    for await (const row of csv.rows) {
-      read.rows++;
-      yield row;
-    }
-    read.done = true;
-  }
 
   let rowsWritten = 0;
   try {
-    for await (const result of runExtraction(context, countRows(), toRecord, { ...options, journal, onProgress })) {
+    for await (const result of runExtraction(context, rows, toRecord, { ...options, journal, onProgress, store: batch?.store })) {
       await writer.write({
         index: result.index,
         input: result.row.record,
@@ -136,6 +153,7 @@ async function writeRun(
         attempts: result.attempts,
         usage: result.usage,
         repaired: result.repaired,
+        coerced: result.coerced,
         spans: result.spans,
         ungrounded: result.ungrounded,
       });
@@ -150,7 +168,7 @@ async function writeRun(
     if (temporaryDir) await rm(temporaryDir, { recursive: true, force: true });
   }
   return {
-    ...totals,
+    ...(batch ? batchTotals(totals, batch.outcome) : totals),
     input: csv.name,
     output: outPath ?? (destination === process.stdout ? "stdout" : "stream"),
     format,
@@ -159,7 +177,33 @@ async function writeRun(
     interrupted: !read.done || rowsWritten < read.rows,
     journal: temporaryDir ? undefined : journal,
     transport: context.engine.pacing && { requests: context.engine.pacing.requests, rateLimited: context.engine.pacing.rateLimited },
+    batch: batch && batchFacts(batch),
   };
+}
+
+/** The summary of a batch run stopped while batches were live: no output yet; `resume` collects them. */
+function batchStopped(
+  batch: BatchPhase,
+  where: Pick<CsvRunSummary, "input" | "output" | "format" | "journal">,
+  context: RunContext,
+  started: number,
+): CsvRunSummary {
+  const { finished } = batch.outcome;
+  return {
+    ...emptyTotals(),
+    rowsDone: finished.rowsDone,
+    modelCalls: finished.modelCalls,
+    usage: { ...finished.usage },
+    ...where,
+    model: context.settings.model,
+    elapsedMs: performance.now() - started,
+    interrupted: true,
+    batch: batchFacts(batch),
+  };
+}
+
+function batchFacts({ outcome }: BatchPhase): CsvRunSummary["batch"] {
+  return { batchesCreated: outcome.batchesCreated, rounds: outcome.rounds, jobFile: outcome.jobFile, liveBatches: outcome.liveBatches };
 }
 
 /** What `--dry-run` prints: the first row's messages and an estimate for the whole input. */
@@ -179,7 +223,7 @@ export interface CsvEstimate {
  */
 export async function estimateCsv<S extends SchemaInput>(
   input: string | NodeJS.ReadableStream,
-  options: Pick<ExtractCsvOptions<S>, "schema" | "schemasDir" | "instructions" | "examples" | "model" | "columns" | "maxTokens" | "delimiter" | "mode">,
+  options: Pick<ExtractCsvOptions<S>, "schema" | "schemasDir" | "instructions" | "examples" | "model" | "columns" | "maxTokens" | "delimiter" | "mode" | "batch">,
 ): Promise<CsvEstimate> {
   const { delimiter } = normalizeCsvOptions(input, { delimiter: options.delimiter });
   const context = await preparePrompt(options);
@@ -195,7 +239,7 @@ export async function estimateCsv<S extends SchemaInput>(
   }
   const { model, maxTokens } = context.settings;
   const { systemPrompt, exampleMessages, jsonSchema } = context;
-  const estimate = await estimateRun(records(), { systemPrompt, exampleMessages, jsonSchema, model, maxTokens });
+  const estimate = await estimateRun(records(), { systemPrompt, exampleMessages, jsonSchema, model, maxTokens, batch: options.batch });
   return { input: csv.name, model, firstMessages, replyFormat: context.replyFormat, estimate };
 }
 

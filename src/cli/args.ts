@@ -16,8 +16,9 @@ ${formatFlagList()}
 
 Also: extract eval <output> --gold <gold>   score an output against true values
       extract report <output> -o report.html  an HTML report of an output
-      (extract eval --help, extract report --help for their flags; an input file named
-      eval or report is given as ./eval or ./report)
+      extract batch status|cancel --out <output>  the batches of a --batch run
+      (extract eval --help, extract report --help, extract batch --help for their flags;
+      an input file named eval, report or batch is given as ./eval, ./report or ./batch)
 
 Exit codes: 0 every row ok; 1 some rows failed (they are in the output, with _error);
 2 usage or configuration error; 130 interrupted (rerun with --resume to finish).`;
@@ -95,6 +96,7 @@ export function explainMistake(argv: readonly string[], flags: readonly AnyFlagS
     // A `no-` flag of its own (--no-examples) negates a string flag.
     const negatable = spec?.type === "boolean" || known.get(`no-${token.name}`)?.type === "boolean";
     if (!spec || (negative && !negatable)) return unknownFlag(token.rawName, flags);
+    if (negative && spec.type === "string") continue;
     if (spec.type === "string" && (token.value === undefined || (!token.inlineValue && token.value.startsWith("-") && token.value !== "-"))) {
       return missingValue(spec, token.rawName, token.value);
     }

@@ -73,6 +73,13 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   { name: "concurrency", short: "c", type: "string", option: "concurrency", parse: integer, value: "<n>", help: "requests in flight (default 8)" },
   { name: "max-attempts", type: "string", option: "maxAttempts", parse: integer, value: "<n>", help: "model calls per row, re-asks included (default 3)" },
+  {
+    name: "coerce",
+    type: "boolean",
+    option: "coerce",
+    negated: true,
+    help: 'ask again instead of reading loose values as the schema\'s type\n("123 USD" as 123, "yes" as true, "High" as "high")',
+  },
   { name: "columns", type: "string", option: "columns", parse: columnList, value: "<a,b,...>", help: "input columns sent to the model (default: all)" },
   { name: "instructions", type: "string", option: "instructions", parse: instructions, value: "<text|@file>", help: "extra instructions for the model" },
   {
@@ -85,6 +92,21 @@ export const FLAGS: readonly FlagSpec[] = [
   // Read by parseArgs as `examples: false` (its allowNegative strips the `no-`), which turns every example off.
   { name: "no-examples", type: "boolean", help: "send no few-shot examples, not even the schema's" },
   { name: "resume", type: "boolean", option: "resume", help: "reuse rows an earlier run of the same job finished (needs -o)" },
+  {
+    name: "batch",
+    type: "boolean",
+    option: "batch",
+    help: "send the rows through the Batch API: half the price, results\nwithin 24 h; needs -o FILE to resume (--resume re-attaches to\nthe live batches)",
+  },
+  {
+    name: "batch-finish",
+    type: "string",
+    option: "batchFinish",
+    value: "<batch|sync>",
+    help: "re-asks after the first batch: another batch per round\n(default), or sync calls so the last rows do not wait a day",
+  },
+  { name: "batch-poll", type: "string", option: "batchPoll", parse: duration, value: "<duration>", help: "time between looks at the live batches (default 30s)" },
+  { name: "keep-batch-files", type: "boolean", option: "keepBatchFiles", help: "keep the uploaded and result files (default: deleted once\ncollected)" },
   { name: "dry-run", type: "boolean", help: "print the first row's messages and a token/cost estimate; no calls" },
   { name: "report", type: "string", value: "<file.html>", help: "after the run, write an HTML report of the output (needs -o FILE;\na .jsonl output shows where each value is in the source)" },
   {

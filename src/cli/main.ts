@@ -14,10 +14,11 @@ import { CLI_NAME_OF_OPTION } from "./flags.js";
 import { formatDryRun } from "../api/dry-run.js";
 import { ExtractError, redactSecrets } from "../errors/extract-error.js";
 import { estimateCsv, extractCsv, type CsvRunSummary } from "../api/extract-csv.js";
-import { formatResume, formatSummary, ProgressLine } from "./progress.js";
+import { formatBatchProgress, formatResume, formatSummary, ProgressLine } from "./progress.js";
 import { DEFAULTS } from "../config/options.js";
 import { environmentSecrets, readEnvironment } from "../config/env.js";
 import { REPORT_CLI_NAMES, runReport, writeReport } from "./report-command.js";
+import { BATCH_CLI_NAMES, runBatchCommand } from "./batch-command.js";
 
 // A CLI run is one long stream of short-lived request objects. By default V8 lets the heap grow
 // to about four times what survives a full collection before collecting again (~260 MB of RSS
@@ -43,6 +44,7 @@ interface Subcommand {
 const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
   eval: { run: runEval, cliNames: EVAL_CLI_NAMES },
   report: { run: runReport, cliNames: REPORT_CLI_NAMES },
+  batch: { run: runBatchCommand, cliNames: BATCH_CLI_NAMES },
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -59,7 +61,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const onSigint = () => {
     if (!stop.signal.aborted) {
       stop.abort();
-      if (!command.quiet) process.stderr.write("\nStopping: finishing the rows in flight (Ctrl-C again to abort them)...\n");
+      const stopping = command.options.batch ? "leaving the batches running" : "finishing the rows in flight (Ctrl-C again to abort them)";
+      if (!command.quiet) process.stderr.write(`\nStopping: ${stopping}...\n`);
     } else abort.abort();
   };
   process.on("SIGINT", onSigint);
@@ -104,6 +107,7 @@ async function runOne(command: CliCommand, input: string, stopSignal: AbortSigna
         if (!command.quiet) process.stderr.write(`${formatResume(info)}\n`);
       },
       onProgress: (event) => progress.update({ ...event, elapsedMs: performance.now() - started }),
+      onBatchProgress: (event) => progress.show(formatBatchProgress(event)),
     });
     progress.finish();
     if (!command.quiet) process.stderr.write(`${summary.input}: ${formatSummary(summary)}\n`);
@@ -128,6 +132,15 @@ async function dryRun(command: CliCommand): Promise<number> {
 }
 
 function resumeHint(summary: CsvRunSummary): string {
+  const live = summary.batch?.liveBatches ?? [];
+  if (live.length > 0) {
+    const out = summary.output === "stdout" || summary.output === "stream" ? "<output>" : summary.output;
+    return (
+      `Stopped while waiting for ${live.length === 1 ? "batch" : `${live.length} batches`} ${live.join(", ")}, which keep${live.length === 1 ? "s" : ""} running.\n` +
+      `Run the same command with --resume to collect ${live.length === 1 ? "it" : "them"} (their rows are not sent again), ` +
+      `or cancel: extract batch cancel --out ${out}\n`
+    );
+  }
   const done = `Interrupted after ${summary.rowsDone} rows of ${summary.input}.`;
   return summary.journal
     ? `${done} Run the same command with --resume to finish: finished rows are not sent again.\n`

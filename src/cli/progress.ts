@@ -1,5 +1,5 @@
 import type { ResumeInfo } from "../run/journal.js";
-import type { RunTotals } from "../config/options.js";
+import type { BatchProgressEvent, RunTotals } from "../config/options.js";
 import { estimateCost, formatUsd } from "../models/pricing.js";
 
 /** What a progress line shows: the totals, the time spent and, when known, how far into the input. */
@@ -67,23 +67,42 @@ export function formatProgress(snapshot: ProgressSnapshot): string {
 }
 
 /**
+ * A batch run's progress line, while it waits:
+ * `round 2 · 1,950 of 2,000 rows done · batch_ab12 in_progress 30/50 · batch_cd34 validating 0/0`.
+ */
+export function formatBatchProgress(event: BatchProgressEvent): string {
+  const parts = [`round ${event.round}`, `${INTEGER.format(event.rowsDone)} of ${count(event.rowsTotal, "row")} done`];
+  for (const batch of event.batches) {
+    parts.push(`${batch.id} ${batch.status} ${INTEGER.format(batch.completed)}/${INTEGER.format(batch.total)}${batch.failed ? ` (${INTEGER.format(batch.failed)} failed)` : ""}`);
+  }
+  return parts.join(SEPARATOR);
+}
+
+/**
  * The end-of-run summary line:
- * `16 rows: 15 ok, 1 failed (3 reused) · 18 model calls · 12,345 prompt + 2,345 completion tokens · ~$0.0032 (gpt-4o-mini) · 12.3 s`.
- * The cost, an estimate at standard-tier list prices, appears only when the model's price is known.
+ * `16 rows: 15 ok, 1 failed (3 reused) · 18 model calls · 2 values coerced · 12,345 prompt + 2,345 completion tokens · ~$0.0032 (gpt-4o-mini) · 12.3 s`.
+ * Coerced values appear only when there are some; the cost, an estimate at standard-tier list
+ * prices, only when the model's price is known.
  */
 export function formatSummary(
-  totals: RunTotals & { elapsedMs: number; model: string; transport?: { requests: number; rateLimited: number } },
+  totals: RunTotals & {
+    elapsedMs: number;
+    model: string;
+    transport?: { requests: number; rateLimited: number };
+    batch?: { batchesCreated: number; rounds: number };
+  },
 ): string {
-  const { rowsDone, rowsOk, rowsFailed, rowsReused, modelCalls, usage, elapsedMs, model, transport } = totals;
+  const { rowsDone, rowsOk, rowsFailed, rowsReused, modelCalls, valuesCoerced, usage, elapsedMs, model, transport, batch } = totals;
   let head = `${count(rowsDone, "row")}: ${INTEGER.format(rowsOk)} ok, ${INTEGER.format(rowsFailed)} failed`;
   if (rowsReused > 0) head += ` (${INTEGER.format(rowsReused)} reused)`;
   const parts = [
     head,
-    count(modelCalls, "model call") + transportNote(modelCalls, transport),
+    count(modelCalls, "model call") + (batch ? ` in ${count(batch.batchesCreated, "batch", "batches")}, ${count(batch.rounds, "round")}` : transportNote(modelCalls, transport)),
+    ...(valuesCoerced > 0 ? [`${count(valuesCoerced, "value")} coerced`] : []),
     `${INTEGER.format(usage.prompt_tokens)} prompt + ${INTEGER.format(usage.completion_tokens)} completion tokens`,
   ];
-  const cost = estimateCost(model, usage);
-  if (cost !== undefined) parts.push(`~${formatUsd(cost)} (${model})`);
+  const cost = estimateCost(model, usage, batch ? "batch" : "standard");
+  if (cost !== undefined) parts.push(`~${formatUsd(cost)} (${model}${batch ? ", batch" : ""})`);
   parts.push(formatElapsed(elapsedMs));
   return parts.join(SEPARATOR);
 }
@@ -109,7 +128,7 @@ export function formatResume(info: ResumeInfo): string {
     line += ` ${count(failed, "failed row")} ${failed === 1 ? "is" : "are"} tried again if the failure may pass (a transport error, or attempts or output tokens raised since).`;
   }
   const other = rows - reusable - failed - earlierVersion;
-  if (other > 0) line += ` ${INTEGER.format(other)} ${other === 1 ? "was" : "were"} done with another schema, prompt, model, mode or temperature and ${other === 1 ? "is" : "are"} sent again.`;
+  if (other > 0) line += ` ${INTEGER.format(other)} ${other === 1 ? "was" : "were"} done with another schema, prompt, examples, model, mode or temperature and ${other === 1 ? "is" : "are"} sent again.`;
   if (earlierVersion > 0) line += ` ${INTEGER.format(earlierVersion)} ${earlierVersion === 1 ? "was" : "were"} written by an earlier version: reused only if no setting changed.`;
   return line;
 }
@@ -147,11 +166,16 @@ export class ProgressLine {
 
   /** Redraws the line, unless the last redraw was less than 100 ms ago. */
   update(snapshot: ProgressSnapshot): void {
+    this.show(formatProgress(snapshot));
+  }
+
+  /** Redraws the line with `line` (a batch run's status, say), unless the last redraw was less than 100 ms ago. */
+  show(line: string): void {
     if (!this.#enabled) return;
     const now = this.#now();
     if (this.#lastDrawAt !== undefined && now - this.#lastDrawAt < MIN_REDRAW_INTERVAL_MS) return;
     this.#lastDrawAt = now;
-    this.#stream.write(CLEAR_LINE + this.#fitToWidth(formatProgress(snapshot)));
+    this.#stream.write(CLEAR_LINE + this.#fitToWidth(line));
   }
 
   /** Clears the line, so the summary or the next output starts on a clean line. */

@@ -19,13 +19,15 @@ export interface RunTotals {
   rowsReused: number;
   /** Model calls so far, re-asks included. */
   modelCalls: number;
+  /** Values read as the schema's type instead of a re-ask (`coerced`), in the rows done so far. */
+  valuesCoerced: number;
   /** Tokens spent by this run's model calls, failed attempts included (reused rows cost nothing). */
   usage: Usage;
 }
 
 /** Totals of a run that has not finished a row yet. */
 export function emptyTotals(): RunTotals {
-  return { rowsDone: 0, rowsOk: 0, rowsFailed: 0, rowsReused: 0, modelCalls: 0, usage: { prompt_tokens: 0, completion_tokens: 0 } };
+  return { rowsDone: 0, rowsOk: 0, rowsFailed: 0, rowsReused: 0, modelCalls: 0, valuesCoerced: 0, usage: { prompt_tokens: 0, completion_tokens: 0 } };
 }
 
 /** What `onProgress` gets each time a row finishes. */
@@ -62,6 +64,14 @@ export interface ExtractOptions<S extends SchemaInput = SchemaInput> {
   concurrency?: number;
   /** Model calls per row, re-asks included. @default 3 */
   maxAttempts?: number;
+  /**
+   * Before a re-ask, read loose values as the schema's type where they have one reading: an enum
+   * member in other case or punctuation (`"High"`), a number with grouping, a currency or a percent
+   * sign (`"$1,234.50"`, `"123 USD"`, `"12%"`), `"true"`/`"false"`/`"yes"`/`"no"` for a boolean, a
+   * JSON text for an array or object, one object for an array of them. Results list the fields in
+   * `coerced`. `false` sends every such reply back to the model. @default true
+   */
+  coerce?: boolean;
   /** Output token budget of a first attempt; doubled after each cut-off reply. @default 1024 */
   maxTokens?: number;
   /** The most the output budget may grow to after cut-off replies. @default 8192 */
@@ -133,6 +143,36 @@ export interface ExtractOptions<S extends SchemaInput = SchemaInput> {
   onProgress?: (event: ProgressEvent) => void;
 }
 
+/** What a batch run reports while it waits: each live batch's status and request counts. */
+export interface BatchProgressEvent {
+  /** Rounds submitted so far: the first calls, then each round of re-asks. */
+  round: number;
+  /** Distinct rows finished so far (reused ones included) and distinct rows in the job. */
+  rowsDone: number;
+  rowsTotal: number;
+  batches: { id: string; status: string; completed: number; failed: number; total: number }[];
+}
+
+/**
+ * Options of a batch run (`extractCsv(..., { batch: true })`, `extractBatch()`): rows go to the
+ * provider's Batch API (half the price, results within 24 h) instead of one call each.
+ */
+export interface BatchOptions {
+  /** Send the rows through the Batch API. @default false */
+  batch?: boolean;
+  /**
+   * How re-asks after the first batch are made: `batch` (another batch per round, at batch
+   * prices) or `sync` (synchronous calls, so the last rows do not wait another day). @default "batch"
+   */
+  batchFinish?: "batch" | "sync";
+  /** Keep the uploaded request files and the result files instead of deleting them after collection. @default false */
+  keepBatchFiles?: boolean;
+  /** Milliseconds between two looks at the live batches. @default 30000 */
+  batchPoll?: number;
+  /** Called after each look at the live batches. */
+  onBatchProgress?: (event: BatchProgressEvent) => void;
+}
+
 /** Defaults of the options (those of `extractCsv()` too); the single place they are written down. */
 export const DEFAULTS = {
   model: "gpt-4o-mini",
@@ -151,7 +191,31 @@ export const DEFAULTS = {
   formulaGuard: true,
   grounding: true,
   examples: true,
+  coerce: true,
+  batchFinish: "batch",
+  batchPoll: 30_000,
 } as const;
+
+/** Batch options after defaults and checks. */
+export interface BatchSettings {
+  finish: "batch" | "sync";
+  keepFiles: boolean;
+  pollMs: number;
+}
+
+/**
+ * Applies defaults to the batch options and rejects bad values, naming the option.
+ * @throws ExtractError `INVALID_OPTION`
+ */
+export function normalizeBatchOptions(options: BatchOptions): BatchSettings {
+  const finish = options.batchFinish ?? DEFAULTS.batchFinish;
+  if (finish !== "batch" && finish !== "sync") throw invalidOption("batchFinish", '"batch" or "sync"', options.batchFinish);
+  const pollMs = options.batchPoll ?? DEFAULTS.batchPoll;
+  if (!(typeof pollMs === "number" && Number.isFinite(pollMs) && pollMs >= 0)) throw invalidOption("batchPoll", "a number of milliseconds from 0 and up", options.batchPoll);
+  const keepFiles = options.keepBatchFiles ?? false;
+  if (typeof keepFiles !== "boolean") throw invalidOption("keepBatchFiles", "true or false", options.keepBatchFiles);
+  return { finish, keepFiles, pollMs };
+}
 
 /** Options after defaults and checks: what the pipeline reads. */
 export interface Settings {
@@ -160,6 +224,7 @@ export interface Settings {
   maxAttempts: number;
   maxTokens: number;
   maxTokensCap: number;
+  coerce: boolean;
   temperature?: number;
   timeout: number;
   maxRetries: number;
@@ -224,6 +289,7 @@ export function normalizeOptions(options: Omit<ExtractOptions, "schema">, env: E
     maxAttempts: integer("maxAttempts"),
     maxTokens: integer("maxTokens"),
     maxTokensCap: integer("maxTokensCap"),
+    coerce: options.coerce ?? DEFAULTS.coerce,
     timeout: integer("timeout"),
     maxRetries: integer("maxRetries"),
     rpm: optionalPositive("rpm"),
@@ -252,6 +318,7 @@ export function normalizeOptions(options: Omit<ExtractOptions, "schema">, env: E
   if (!(typeof examples === "boolean" || (typeof examples === "string" && examples !== "") || Array.isArray(examples))) {
     throw invalidOption("examples", "true, false, the path of a JSON Lines file or a list of { input, output }", examples);
   }
+  if (typeof settings.coerce !== "boolean") throw invalidOption("coerce", "true or false", options.coerce);
   // A cap below the first budget would shrink the budget after a cut-off reply.
   settings.maxTokensCap = Math.max(settings.maxTokensCap, settings.maxTokens);
   return settings;

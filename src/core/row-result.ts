@@ -26,6 +26,12 @@ export type RowResult<T = unknown> = {
   /** True when the accepted reply needed a local JSON repair (no extra call was made). */
   repaired: boolean;
   /**
+   * The field paths (`total`, `order_items[0].quantity`) whose loose values were read as the
+   * schema's type (`"123 USD"` as 123, `"yes"` as true) instead of a re-ask; [] when none, and
+   * for failed rows.
+   */
+  coerced: string[];
+  /**
    * Failed rows: the output token budget of the row's last call, so that a later run with a
    * higher budget tries an `OUTPUT_TRUNCATED` row again. Absent in journals of earlier versions.
    */
@@ -49,7 +55,7 @@ export function rowErrorOf(error: ExtractError): RowError {
 
 /** A row that failed before or without a model call (a bad record, a prompt over the limit). */
 export function failedBeforeAnyCall(error: ExtractError): RowResult<never> {
-  return { ok: false, error: rowErrorOf(error), attempts: 0, usage: noUsage(), repaired: false };
+  return { ok: false, error: rowErrorOf(error), attempts: 0, usage: noUsage(), repaired: false, coerced: [] };
 }
 
 /** The error to throw for a failed row, where a caller wants an exception (`extractOne()`). */

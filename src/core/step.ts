@@ -6,7 +6,7 @@ import { buildCorrectionMessages, buildTruncationMessages, type ChatMessage } fr
 import { noUsage, rowErrorOf, type RowResult } from "./row-result.js";
 import { validateReply, type ReplyFailure } from "./verdict.js";
 
-/** What a row may spend on its attempts. */
+/** What a row may spend on its attempts, and what it may fix locally instead of spending one. */
 export interface AttemptBudget {
   /** Model calls per row, re-asks included. */
   maxAttempts: number;
@@ -14,6 +14,8 @@ export interface AttemptBudget {
   maxTokens: number;
   /** The most the output budget grows to after cut-off replies. */
   maxTokensCap: number;
+  /** Read loose values as the schema's type where that is safe (`coerceToSchema`), instead of a re-ask. */
+  coerce: boolean;
 }
 
 /** The next model call a row needs: its messages and its output budget. */
@@ -51,7 +53,7 @@ export function startRow(firstMessages: readonly ChatMessage[], budget: AttemptB
  * row's result out. The synchronous runner drives it with an engine; a batch runner can drive it
  * with result files, one round of calls per file.
  *
- * - A reply that fits the schema (after local repair, if needed) finishes the row.
+ * - A reply that fits the schema (after local repair and coercion, if needed) finishes the row.
  * - A cut-off reply is asked again with a doubled output budget (up to `maxTokensCap`), without
  *   sending the cut-off text back.
  * - Unparseable or ill-shaped replies are asked again with the reply and what was wrong with it.
@@ -64,14 +66,14 @@ export function stepRow<S extends ObjectSchema>(state: RowState, answer: Complet
   const { attempts, request } = state;
   if (answer instanceof ExtractError) {
     answer.attempts = attempts;
-    return { done: true, result: { ok: false, error: rowErrorOf(answer), attempts, usage: state.usage, repaired: false, maxTokens: request.maxTokens } };
+    return { done: true, result: { ok: false, error: rowErrorOf(answer), attempts, usage: state.usage, repaired: false, coerced: [], maxTokens: request.maxTokens } };
   }
   const usage = {
     prompt_tokens: state.usage.prompt_tokens + answer.usage.prompt_tokens,
     completion_tokens: state.usage.completion_tokens + answer.usage.completion_tokens,
   };
-  const verdict = validateReply(answer, schema);
-  if (verdict.ok) return { done: true, result: { ok: true, data: verdict.data, attempts, usage, repaired: verdict.repaired } };
+  const verdict = validateReply(answer, schema, { coerce: state.budget.coerce });
+  if (verdict.ok) return { done: true, result: { ok: true, data: verdict.data, attempts, usage, repaired: verdict.repaired, coerced: verdict.coerced } };
 
   const final = verdict.code === "REFUSED" || verdict.code === "CONTENT_FILTERED";
   if (final || attempts >= state.budget.maxAttempts) {
@@ -85,6 +87,22 @@ export function stepRow<S extends ObjectSchema>(state: RowState, answer: Complet
   return { done: false, state: { ...state, request: next, attempts: attempts + 1, usage, lastFailure: verdict } };
 }
 
+/**
+ * A call that failed on the way and may pass if made again, inside a batch: a 5xx or 429 answer
+ * to one request of a batch file, `batch_expired`, `request_timeout`, or a request the output and
+ * error files both left out. The same request goes again as the row's next attempt (its budget
+ * and messages unchanged), or, once `maxAttempts` calls are spent, the row fails with `error`.
+ * The synchronous path never needs it: its engine retries transport failures itself (they are
+ * not attempts) and {@link stepRow} ends the row on what still fails.
+ */
+export function retryRow(state: RowState, error: ExtractError): StepOutcome<never> {
+  if (state.attempts >= state.budget.maxAttempts) {
+    error.attempts = state.attempts;
+    return { done: true, result: { ok: false, error: rowErrorOf(error), attempts: state.attempts, usage: state.usage, repaired: false, coerced: [], maxTokens: state.request.maxTokens } };
+  }
+  return { done: false, state: { ...state, attempts: state.attempts + 1 } };
+}
+
 /** A cut-off reply's message, with the budget it was cut off at. */
 function truncatedAt(failure: ReplyFailure, maxTokens: number): ReplyFailure {
   return { ...failure, message: `The reply was cut off at the output limit of ${maxTokens} tokens.` };
@@ -93,7 +111,7 @@ function truncatedAt(failure: ReplyFailure, maxTokens: number): ReplyFailure {
 function failedAfterAttempts(failure: ReplyFailure, attempts: number, usage: Usage, maxTokens: number): RowResult<never> {
   const advice = adviceFor(failure.code);
   const error = new ExtractError(failure.code, `${sentence(failure.message, attempts)}${advice ? ` ${advice}` : ""}`, { attempts });
-  return { ok: false, error: rowErrorOf(error), attempts, usage, repaired: false, maxTokens };
+  return { ok: false, error: rowErrorOf(error), attempts, usage, repaired: false, coerced: [], maxTokens };
 }
 
 /**

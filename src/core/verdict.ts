@@ -2,6 +2,7 @@ import { jsonrepair } from "jsonrepair";
 import type { z } from "zod";
 import type { CompletionReply } from "../engine/types.js";
 import type { ObjectSchema } from "../schema/json-schema.js";
+import { coerceToSchema } from "./coerce.js";
 
 /** How a reply failed, and whether asking again can help. */
 export type ReplyFailure =
@@ -14,8 +15,17 @@ export type ReplyFailure =
   /** Bad output: ask again, telling the model `feedback`. */
   | { ok: false; code: "INVALID_JSON" | "SCHEMA_MISMATCH"; message: string; feedback: string };
 
-/** The verdict on one model reply. */
-export type ReplyVerdict<T> = { ok: true; data: T; repaired: boolean } | ReplyFailure;
+/**
+ * The verdict on one model reply: `repaired` when its JSON needed a local repair, `coerced` the
+ * field paths whose loose values were read as the schema's type (see `coerceToSchema`).
+ */
+export type ReplyVerdict<T> = { ok: true; data: T; repaired: boolean; coerced: string[] } | ReplyFailure;
+
+/** How much a reply may be fixed locally before it is sent back to the model. */
+export interface ReplyRules {
+  /** Read loose values (`"123 USD"`, `"yes"`, `"HIGH"`) as the schema's type where that is unambiguous. */
+  coerce: boolean;
+}
 
 /** At most this many schema issues are reported, to keep re-ask prompts short. */
 const MAX_LISTED_ISSUES = 10;
@@ -23,9 +33,11 @@ const MAX_LISTED_ISSUES = 10;
 /**
  * Judges one reply: finish reason first, then JSON, then the schema. When the JSON does not
  * parse, a local repair (code fences, prose around the object, trailing commas, single quotes)
- * is tried before a paid re-ask; the repaired value is accepted only if it fits the schema.
+ * is tried before a paid re-ask; the repaired value is accepted only if it fits the schema. With
+ * `coerce`, values zod rejects are then read as the schema's type where that is safe; a cut-off
+ * reply is never repaired nor coerced. The feedback of a re-ask names the reply's own issues.
  */
-export function validateReply<S extends ObjectSchema>(reply: CompletionReply, schema: S): ReplyVerdict<z.output<S>> {
+export function validateReply<S extends ObjectSchema>(reply: CompletionReply, schema: S, rules: ReplyRules): ReplyVerdict<z.output<S>> {
   if (reply.refusal) {
     return { ok: false, code: "REFUSED", message: `The model refused: ${reply.refusal}` };
   }
@@ -53,11 +65,11 @@ export function validateReply<S extends ObjectSchema>(reply: CompletionReply, sc
   try {
     value = JSON.parse(content);
   } catch (error) {
-    return repairOrFail(content, schema, (error as Error).message);
+    return repairOrFail(content, schema, rules, (error as Error).message);
   }
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return { ok: true, data: parsed.data, repaired: false };
-  const issues = formatIssues(parsed.error.issues);
+  const accepted = accept(value, schema, rules, false);
+  if (accepted.ok) return accepted;
+  const issues = formatIssues(accepted.issues);
   return {
     ok: false,
     code: "SCHEMA_MISMATCH",
@@ -66,13 +78,22 @@ export function validateReply<S extends ObjectSchema>(reply: CompletionReply, sc
   };
 }
 
-function repairOrFail<S extends ObjectSchema>(content: string, schema: S, parseError: string): ReplyVerdict<z.output<S>> {
+/** `value` as the schema's data (coerced if need be and allowed), or zod's issues with it as it is. */
+function accept<S extends ObjectSchema>(value: unknown, schema: S, rules: ReplyRules, repaired: boolean) {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return { ok: true as const, data: parsed.data, repaired, coerced: [] };
+  const coerced = rules.coerce ? coerceToSchema(value, schema, parsed.error.issues) : undefined;
+  if (coerced) return { ok: true as const, data: coerced.data, repaired, coerced: coerced.coerced };
+  return { ok: false as const, issues: parsed.error.issues };
+}
+
+function repairOrFail<S extends ObjectSchema>(content: string, schema: S, rules: ReplyRules, parseError: string): ReplyVerdict<z.output<S>> {
   let schemaIssues: string[] = [];
   for (const candidate of repairCandidates(content)) {
     try {
-      const parsed = schema.safeParse(JSON.parse(jsonrepair(candidate)));
-      if (parsed.success) return { ok: true, data: parsed.data, repaired: true };
-      if (!schemaIssues.length) schemaIssues = formatIssues(parsed.error.issues);
+      const accepted = accept(JSON.parse(jsonrepair(candidate)), schema, rules, true);
+      if (accepted.ok) return accepted;
+      if (!schemaIssues.length) schemaIssues = formatIssues(accepted.issues);
     } catch {
       // Beyond local repair; try the next candidate, or let the model fix it.
     }

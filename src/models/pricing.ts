@@ -13,17 +13,20 @@ export function priceOf(model: string): ModelPrice | undefined {
 }
 
 /**
- * Estimated USD for a usage at the standard tier, or undefined when the model's price is unknown.
- * Cached-input and Batch discounts are not applied, so real bills can be lower.
+ * Estimated USD for a usage at the standard tier (or, with `tier: "batch"`, at Batch API prices),
+ * or undefined when the model's price is unknown. Cached-input discounts are not applied, so real
+ * bills can be lower.
  *
  * @example
  * estimateCost("gpt-4o-mini", { prompt_tokens: 1_000_000, completion_tokens: 100_000 }); // 0.21
+ * estimateCost("gpt-4o-mini", { prompt_tokens: 1_000_000, completion_tokens: 100_000 }, "batch"); // 0.105
  */
 export function estimateCost(
   model: string,
   usage: { prompt_tokens: number; completion_tokens: number },
+  tier: "standard" | "batch" = "standard",
 ): number | undefined {
-  const price = priceOf(model);
+  const price = tier === "batch" ? modelInfo(model).batch : priceOf(model);
   if (!price) return undefined;
   return (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1_000_000;
 }

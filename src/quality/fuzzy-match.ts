@@ -1,4 +1,4 @@
-import type { Token } from "./source-text.js";
+import type { WordTokens } from "./word-tokens.js";
 
 /** Share of the value's words a fuzzy span must contain (langextract's default threshold). */
 export const FUZZY_COVERAGE = 0.75;
@@ -21,10 +21,11 @@ export interface TokenRange {
  * tokens whatever the text holds, where langextract's window search is quadratic.
  *
  * @example
- * findFuzzy(["refund", "duplicate", "charge"], tokenize("please refund the duplicate charge"), 0); // { first: 1, last: 4 }
+ * findFuzzy(["refund", "duplicate", "charge"], new WordTokens("please refund the duplicate charge"), 0); // { first: 1, last: 4 }
  */
-export function findFuzzy(wanted: readonly string[], tokens: readonly Token[], from: number): TokenRange | undefined {
+export function findFuzzy(wanted: readonly string[], tokens: WordTokens, from: number): TokenRange | undefined {
   if (wanted.length === 0) return undefined;
+  const { words } = tokens;
   const need = new Map<string, number>();
   for (const word of wanted) need.set(word, (need.get(word) ?? 0) + 1);
   const required = Math.ceil(wanted.length * FUZZY_COVERAGE);
@@ -35,7 +36,7 @@ export function findFuzzy(wanted: readonly string[], tokens: readonly Token[], f
   let best: (TokenRange & { matched: number }) | undefined;
 
   const drop = (index: number): void => {
-    const word = tokens[index]!.word;
+    const word = words[index]!;
     const count = have.get(word);
     if (count === undefined) return;
     have.set(word, count - 1);
@@ -43,13 +44,13 @@ export function findFuzzy(wanted: readonly string[], tokens: readonly Token[], f
   };
   // A word that adds nothing at the left edge (not wanted, or wanted fewer times than the window has it) only thins the run.
   const addsNothing = (index: number): boolean => {
-    const word = tokens[index]!.word;
+    const word = words[index]!;
     const wantedTimes = need.get(word);
     return wantedTimes === undefined || have.get(word)! > wantedTimes;
   };
 
-  for (let right = from; right < tokens.length; right++) {
-    const word = tokens[right]!.word;
+  for (let right = from; right < words.length; right++) {
+    const word = words[right]!;
     const wantedTimes = need.get(word);
     if (wantedTimes === undefined) continue;
     const count = (have.get(word) ?? 0) + 1;
@@ -72,7 +73,8 @@ export function findFuzzy(wanted: readonly string[], tokens: readonly Token[], f
  * False when `text` (normalized) cannot hold a fuzzy match of `wanted`: too few of its words
  * occur in it even as parts of longer words. A token equal to a wanted word (or stemmed to it)
  * contains it, so this never rejects a text {@link findFuzzy} would match, and costs a few
- * native substring searches instead of tokenizing the text.
+ * native substring searches instead of tokenizing the text: most cells fail it, and then are
+ * never tokenized.
  */
 export function mayHoldFuzzy(text: string, wanted: readonly string[]): boolean {
   const required = Math.ceil(wanted.length * FUZZY_COVERAGE);

@@ -1,8 +1,8 @@
 import { cellText } from "../io/output/flatten.js";
 import { alternativesOf, deref, schemaAt, typesOf, unwrapNullable, type JsonSchema } from "../schema/walk.js";
-import { findFuzzy, mayHoldFuzzy } from "./fuzzy-match.js";
+import { locateNumber, locateText, type Found, type WantedText } from "./locate-value.js";
 import { normalizeText } from "./normalize-text.js";
-import { findWhole, SourceText, tokenize } from "./source-text.js";
+import { RowText } from "./row-text.js";
 
 /** Where one extracted value was found in the row the model saw. */
 export interface Span {
@@ -55,136 +55,73 @@ const DATE_FORMATS = new Set(["date", "date-time", "time"]);
  * // { spans: [{ path: "name", column: "body", start: 4, end: 7, match: "exact" }], ungrounded: [] }
  */
 export function groundRecord(record: Record<string, unknown>, data: unknown, jsonSchema: JsonSchema): Grounding {
-  const sources: SourceText[] = [];
-  for (const column in record) if (Object.hasOwn(record, column)) sources.push(new SourceText(column, cellText(record[column])));
-  const grounding: Grounding = { spans: [], ungrounded: [] };
-  /** Per value: the column and written offset after its last span, so a repeat maps to the next occurrence; null when absent. */
-  const cursors = new Map<string, { source: number; offset: number } | null>();
-  const kinds = declaredKindsOf(jsonSchema);
+  const walk: Walk = { root: jsonSchema, row: new RowText(), cursors: new Map(), path: [], grounding: { spans: [], ungrounded: [] } };
+  for (const column in record) if (Object.hasOwn(record, column)) walk.row.add(column, cellText(record[column]));
+  visit(walk, data, "", declaredKindsOf(jsonSchema));
+  return walk.grounding;
+}
+
+/** What the walk over one record shares: the row's cells, built once and read by every value. */
+interface Walk {
+  root: JsonSchema;
+  row: RowText;
+  /** Per value: the cell and written offset after its last span, so a repeat maps to the next occurrence; null when absent. */
+  cursors: Map<string, { source: number; offset: number } | null>;
   /** The path to the value being visited, one stack for the whole walk: only a leaf's schema lookup reads it. */
-  const path: (string | number)[] = [];
+  path: (string | number)[];
+  grounding: Grounding;
+}
 
-  // `fieldPath` is the path as spans print it, built a step at a time; `kinds` the cache of the field it leads to.
-  const visit = (value: unknown, fieldPath: string, kinds: KindCache): void => {
-    if (Array.isArray(value)) {
-      for (let index = 0; index < value.length; index++) {
-        path.push(index);
-        visit(value[index], `${fieldPath}[${index}]`, childCache(kinds, ITEMS));
-        path.pop();
-      }
-    } else if (isPlainObject(value)) {
-      for (const key in value) {
-        if (!Object.hasOwn(value, key)) continue;
-        path.push(key);
-        visit(value[key], fieldPath === "" ? key : `${fieldPath}.${key}`, childCache(kinds, key));
-        path.pop();
-      }
-    } else if ((typeof value === "string" && value.trim() !== "") || (typeof value === "number" && Number.isFinite(value))) {
-      const kind = leafKind(jsonSchema, kinds, path, value);
-      if (kind === "skip") return;
-      const wanted = typeof value === "number" ? value : { written: value, normalized: normalizeText(value) };
-      const key = typeof wanted === "number" ? `#${wanted}` : wanted.normalized || wanted.written;
-      const cursor = cursors.get(key);
-      // A value already found nowhere is nowhere again: a repeat costs no second search.
-      const found =
-        cursor === null
-          ? undefined
-          : ((cursor && locateFrom(sources, wanted, kind, cursor)) ?? locateFrom(sources, wanted, kind, { source: 0, offset: 0 }));
-      if (!found) cursors.set(key, null);
-      if (found) {
-        const source = sources[found.source]!;
-        cursors.set(key, { source: found.source, offset: found.end });
-        grounding.spans.push({
-          path: fieldPath,
-          column: source.column,
-          start: source.codePointOffset(found.start),
-          end: source.codePointOffset(found.end),
-          match: found.match,
-        });
-      } else if (kind !== "date") {
-        grounding.ungrounded.push(fieldPath);
-      }
+/** Grounds `value` and what is inside it; `fieldPath` is its path as spans print it, built a step at a time, `kinds` the cache of its field. */
+function visit(walk: Walk, value: unknown, fieldPath: string, kinds: KindCache): void {
+  const { path } = walk;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      path.push(index);
+      visit(walk, value[index], `${fieldPath}[${index}]`, childCache(kinds, ITEMS));
+      path.pop();
     }
-  };
-  visit(data, "", kinds);
-  return grounding;
-}
-
-/** A span in UTF-16 offsets of the written text of `sources[source]`. */
-interface Found {
-  source: number;
-  start: number;
-  end: number;
-  match: Span["match"];
-}
-
-/** The first of exact, normalized, fuzzy that finds `value` at or after `from`, searching the cells in order. */
-function locateFrom(
-  sources: readonly SourceText[],
-  wanted: number | { written: string; normalized: string },
-  kind: LeafKind,
-  from: { source: number; offset: number },
-): Found | undefined {
-  if (typeof wanted === "number") return eachSource(sources, from, (source, offset) => findNumber(source, wanted, offset));
-  const { written, normalized } = wanted;
-  const exact = eachSource(sources, from, (source, offset) => {
-    const at = findWhole(source.text, written, offset);
-    return at < 0 ? undefined : { start: at, end: at + written.length, match: "exact" };
-  });
-  // Only punctuation (`"}]`): found as written, or not at all.
-  if (exact || normalized === "") return exact;
-  const normalizedMatch = eachSource(sources, from, (source, offset) => {
-    const at = findWhole(source.normalized, normalized, source.normalizedOffset(offset));
-    if (at < 0) return undefined;
-    const [start, end] = source.writtenRange(at, at + normalized.length);
-    return { start, end, match: "normalized" };
-  });
-  // A reformatted date has the same digits in another order: words in common say nothing.
-  if (normalizedMatch || kind === "date") return normalizedMatch;
-  const words = tokenize(normalized).map((token) => token.word);
-  return eachSource(sources, from, (source, offset) => {
-    if (!mayHoldFuzzy(source.normalized, words)) return undefined; // spares tokenizing a cell that cannot match
-    const { tokens } = source;
-    const range = findFuzzy(words, tokens, firstTokenAt(tokens, source.normalizedOffset(offset)));
-    if (!range) return undefined;
-    const [start, end] = source.writtenRange(tokens[range.first]!.start, tokens[range.last]!.end);
-    return { start, end, match: "fuzzy" };
-  });
-}
-
-/** `find` in each cell from the cursor's (from its offset there), then in the cells after it. */
-function eachSource(
-  sources: readonly SourceText[],
-  from: { source: number; offset: number },
-  find: (source: SourceText, offset: number) => Omit<Found, "source"> | undefined,
-): Found | undefined {
-  for (let index = from.source; index < sources.length; index++) {
-    const found = find(sources[index]!, index === from.source ? from.offset : 0);
-    if (found) return { source: index, ...found };
+  } else if (isPlainObject(value)) {
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      path.push(key);
+      visit(walk, value[key], fieldPath === "" ? key : `${fieldPath}.${key}`, childCache(kinds, key));
+      path.pop();
+    }
+  } else if ((typeof value === "string" && value.trim() !== "") || (typeof value === "number" && Number.isFinite(value))) {
+    groundLeaf(walk, value, fieldPath, kinds);
   }
-  return undefined;
 }
 
-function findNumber(source: SourceText, value: number, offset: number): Omit<Found, "source"> | undefined {
-  const tolerance = 1e-9 * Math.max(1, Math.abs(value));
-  for (const written of source.numbers) {
-    if (written.start < offset || !written.values.some((candidate) => Math.abs(candidate - value) <= tolerance)) continue;
-    const exact = source.text.slice(written.start, written.end) === String(value);
-    return { start: written.start, end: written.end, match: exact ? "exact" : "normalized" };
+function groundLeaf(walk: Walk, value: string | number, fieldPath: string, kinds: KindCache): void {
+  const kind = leafKind(walk.root, kinds, walk.path, value);
+  if (kind === "skip") return;
+  const { row, cursors } = walk;
+  const wanted = typeof value === "number" ? value : { written: value, normalized: normalizeText(value) };
+  const key = typeof wanted === "number" ? `#${wanted}` : wanted.normalized || wanted.written;
+  const cursor = cursors.get(key);
+  const fuzzy = kind !== "date";
+  // A value already found nowhere is nowhere again: a repeat costs no second search.
+  const found = cursor === null ? undefined : ((cursor && locate(row, wanted, fuzzy, cursor.source, cursor.offset)) ?? locate(row, wanted, fuzzy, 0, 0));
+  if (found) {
+    const source = row.cells[found.source]!;
+    cursors.set(key, { source: found.source, offset: found.end });
+    walk.grounding.spans.push({
+      path: fieldPath,
+      column: source.column,
+      start: source.codePointOffset(found.start),
+      end: source.codePointOffset(found.end),
+      match: found.match,
+    });
+  } else {
+    cursors.set(key, null);
+    if (kind !== "date") walk.grounding.ungrounded.push(fieldPath);
   }
-  return undefined;
 }
 
-/** The index of the first token starting at or after `offset` (normalized text). */
-function firstTokenAt(tokens: readonly { start: number }[], offset: number): number {
-  let low = 0;
-  let high = tokens.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (tokens[middle]!.start < offset) low = middle + 1;
-    else high = middle;
-  }
-  return low;
+/** {@link locateText} or {@link locateNumber}, as `wanted` is text or a number. */
+function locate(row: RowText, wanted: WantedText | number, fuzzy: boolean, source: number, offset: number): Found | undefined {
+  return typeof wanted === "number" ? locateNumber(row, wanted, source, offset) : locateText(row, wanted, fuzzy, source, offset);
 }
 
 /** What the schema says the leaf at `path` is (see {@link groundRecord} for the rules). */

@@ -1,4 +1,4 @@
-import { foldText } from "./source-text.js";
+import { foldText } from "./fold-text.js";
 
 /** Punctuation (and space) at either end of a value, which says nothing about the value. */
 const EDGE_PUNCTUATION = /^[\s\p{P}]+|[\s\p{P}]+$/gu;

@@ -30,6 +30,8 @@ export interface OutputLine {
   attempts?: number;
   usage?: Usage;
   repaired?: boolean;
+  /** Field paths whose loose values were read as the schema's type (JSONL of this version on). */
+  coerced?: string[];
   spans?: OutputSpan[];
   /** Field paths whose value was not found in the source; absent when the output has no grounding. */
   ungrounded?: string[];

@@ -33,6 +33,8 @@ export interface ReportSummary {
   attempts: { rows: number; total: number; histogram: Record<number, number> };
   /** Rows whose reply needed a local JSON repair, when the output records it. */
   repaired?: number;
+  /** Values read as the schema's type instead of a re-ask (`coerced`), when the output records it. */
+  coerced?: number;
   /** Tokens of every row whose output says (JSONL). */
   usage?: Usage;
   /** `spans`: values located in the source (JSONL); `fields`: only the ungrounded paths (CSV); `none`: no grounding. */
@@ -110,6 +112,7 @@ export async function collectReportData(
       summary.attempts.histogram[line.attempts] = (summary.attempts.histogram[line.attempts] ?? 0) + 1;
     }
     if (typeof line.repaired === "boolean") summary.repaired = (summary.repaired ?? 0) + (line.repaired ? 1 : 0);
+    if (Array.isArray(line.coerced)) summary.coerced = (summary.coerced ?? 0) + line.coerced.length;
     if (line.usage) {
       summary.usage ??= { prompt_tokens: 0, completion_tokens: 0 };
       summary.usage.prompt_tokens += line.usage.prompt_tokens;

@@ -86,13 +86,14 @@ function percent(part: number, whole: number): string {
 }
 
 function tiles({ summary, model, cost, run }: ReportPage): string {
-  const { rows, ok, failed, attempts, repaired, usage } = summary;
+  const { rows, ok, failed, attempts, repaired, coerced, usage } = summary;
   const html = [tile("rows", "rows", INTEGER.format(rows)), tile("ok", "ok", INTEGER.format(ok), percent(ok, rows)), tile("failed", "failed", INTEGER.format(failed), percent(failed, rows))];
   if (attempts.rows > 0) {
     const spread = Object.entries(attempts.histogram).map(([calls, count]) => `${calls}: ${INTEGER.format(count)}`).join(" · ");
     html.push(tile("attempts", "model calls per row", TWO_DECIMALS.format(attempts.total / attempts.rows), `rows by calls: ${spread}`));
   }
   html.push(tile("repairs", "local JSON repairs", repaired === undefined ? "not recorded" : INTEGER.format(repaired)));
+  html.push(tile("coercions", "values coerced", coerced === undefined ? "not recorded" : INTEGER.format(coerced)));
   if (usage) html.push(tile("tokens", "tokens", INTEGER.format(usage.prompt_tokens + usage.completion_tokens), `${INTEGER.format(usage.prompt_tokens)} prompt + ${INTEGER.format(usage.completion_tokens)} completion`));
   if (cost !== undefined) html.push(tile("cost", "estimated cost", `~${formatUsd(cost)}`, model));
   if (run?.elapsedMs !== undefined) html.push(tile("time", "wall time", `${TWO_DECIMALS.format(run.elapsedMs / 1000)} s`));

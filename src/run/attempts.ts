@@ -1,11 +1,11 @@
 import { checkInputSize } from "../core/input-size.js";
 import { buildMessages, type InputRecord } from "../core/prompt.js";
 import { failedBeforeAnyCall, type RowResult } from "../core/row-result.js";
-import { startRow, stepRow } from "../core/step.js";
+import { startRow, stepRow, type RowState } from "../core/step.js";
 import { endsRun } from "../errors/codes.js";
 import { ExtractError } from "../errors/extract-error.js";
 import type { ObjectSchema } from "../schema/json-schema.js";
-import type { RunContext } from "./context.js";
+import type { PromptContext, RunContext } from "./context.js";
 
 /**
  * Extracts one record with the run's engine, one call at a time: the synchronous driver of the
@@ -17,15 +17,34 @@ import type { RunContext } from "./context.js";
  * a server never reached, an abort...), with the attempts made so far.
  */
 export async function extractRecord<S extends ObjectSchema>(context: RunContext<S>, record: InputRecord, signal?: AbortSignal): Promise<RowResult<S["_output"]>> {
-  const { engine, schema, settings } = context;
+  const first = firstCall(context, record);
+  return "request" in first ? continueRow(context, first, signal) : first;
+}
+
+/**
+ * A row's state before its first call, or, for a row whose prompt is over `maxInputTokens`, its
+ * failed result (no call is made): where the synchronous and the batch runner both start a row.
+ */
+export function firstCall(context: PromptContext, record: InputRecord): RowState | RowResult<never> {
+  const { settings } = context;
   const firstMessages = buildMessages(context.systemPrompt, record, context.exampleMessages);
   if (context.countInputTokens && settings.maxInputTokens !== undefined) {
     const limit = { maxInputTokens: settings.maxInputTokens, countInputTokens: context.countInputTokens, model: settings.model };
     const tooLarge = checkInputSize(record, firstMessages, limit);
     if (tooLarge) return { ...failedBeforeAnyCall(tooLarge), maxTokens: settings.maxTokens };
   }
-  const { maxAttempts, maxTokens, maxTokensCap } = settings;
-  let state = startRow(firstMessages, { maxAttempts, maxTokens, maxTokensCap });
+  const { maxAttempts, maxTokens, maxTokensCap, coerce } = settings;
+  return startRow(firstMessages, { maxAttempts, maxTokens, maxTokensCap, coerce });
+}
+
+/**
+ * Drives a row from `state` to its result with the run's engine: from its first call, or from
+ * where a batch left it (`batchFinish: "sync"` finishes a batch's re-asks this way).
+ *
+ * @throws ExtractError only for what ends the whole run, with the attempts made so far.
+ */
+export async function continueRow<S extends ObjectSchema>(context: RunContext<S>, state: RowState, signal?: AbortSignal): Promise<RowResult<S["_output"]>> {
+  const { engine, schema, settings } = context;
   for (;;) {
     let answer;
     try {

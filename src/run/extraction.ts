@@ -24,17 +24,22 @@ export async function* runExtraction<R>(
   context: RunContext,
   rows: RowSource<R>,
   toRecord: (row: R, index: number) => InputRecord | ExtractError,
-  options: Pick<ExtractOptions, "journal" | "resume" | "signal" | "stopSignal" | "onProgress" | "onResume">,
+  options: Pick<ExtractOptions, "journal" | "resume" | "signal" | "stopSignal" | "onProgress" | "onResume"> & {
+    /** Where results come from instead of `journal` (a batch run's finished rows); closed at the end. */
+    store?: ResultStore;
+  },
 ): AsyncGenerator<ExtractResult<unknown, R>, void, undefined> {
-  const journal = options.journal
+  const journal = options.store
+    ? undefined
+    : options.journal
     ? await Journal.open(options.journal, { resume: options.resume ?? false, fingerprint: context.fingerprint })
     : undefined;
-  const store: ResultStore = journal ?? new MemoryStore();
+  const store: ResultStore = options.store ?? journal ?? new MemoryStore();
   if (journal && options.resume) options.onResume?.(journal.resumeInfo);
   // Rows of a journal written before budgets left the key match only under the old key.
   const legacyFingerprint = journal?.hasEarlierVersionRows ? context.legacyFingerprint : undefined;
-  const { maxAttempts, maxTokens, maxTokensCap } = context.settings;
-  const budget: AttemptBudget = { maxAttempts, maxTokens, maxTokensCap };
+  const { maxAttempts, maxTokens, maxTokensCap, coerce } = context.settings;
+  const budget: AttemptBudget = { maxAttempts, maxTokens, maxTokensCap, coerce };
   const inFlight = new Map<string, Promise<RowResult>>();
   const totals = emptyTotals();
 
@@ -65,6 +70,7 @@ export async function* runExtraction<R>(
     totals.rowsDone++;
     if (result.ok) totals.rowsOk++;
     else totals.rowsFailed++;
+    totals.valuesCoerced += result.coerced.length;
     if (result.reused) totals.rowsReused++;
     else {
       totals.modelCalls += result.attempts;
@@ -73,10 +79,10 @@ export async function* runExtraction<R>(
     }
     options.onProgress?.({ index, ...totals, usage: { ...totals.usage } });
 
-    const { attempts, usage, repaired, reused } = result;
-    if (!result.ok) return { index, row, ok: false, error: result.error, attempts, usage, repaired, reused };
+    const { attempts, usage, repaired, coerced, reused } = result;
+    if (!result.ok) return { index, row, ok: false, error: result.error, attempts, usage, repaired, coerced, reused };
     const grounding = context.settings.grounding && !(record instanceof ExtractError) && groundRecord(record, result.data, context.jsonSchema);
-    return { index, row, ok: true, data: result.data, attempts, usage, repaired, reused, ...grounding };
+    return { index, row, ok: true, data: result.data, attempts, usage, repaired, coerced, reused, ...grounding };
   };
 
   try {

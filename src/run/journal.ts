@@ -179,6 +179,15 @@ export class Journal implements ResultStore {
   }
 
   lookup(key: string, budget?: AttemptBudget): RowResult | undefined {
+    const result = this.get(key);
+    return result && stillStands(result, budget) ? result : undefined;
+  }
+
+  /**
+   * The result stored for `key`, whatever it is: a batch run writes its output from what it has
+   * just journaled, transient failures included (a {@link lookup} would send those again).
+   */
+  get(key: string): RowResult | undefined {
     const short = shortKey(key);
     const offset = this.recent.get(short) ?? this.resumed.get(short);
     if (offset === undefined) return undefined;
@@ -188,8 +197,9 @@ export class Journal implements ResultStore {
     } catch {
       return undefined; // a damaged line: the row is simply done again
     }
+    entry.coerced ??= []; // journals written before coercion came in
     // Two keys can share 52 bits; the full key in the line decides.
-    if (entry.k !== key || !stillStands(entry, budget)) return undefined;
+    if (entry.k !== key) return undefined;
     const { k: _key, f: _tag, i: _index, ...result } = entry as RowResult & { k: string; f?: string; i?: number };
     return result;
   }

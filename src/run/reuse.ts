@@ -6,14 +6,14 @@ import { isTransient } from "../errors/codes.js";
  * Whether a stored result still stands for a run with `budget`, or the row is to be done again.
  * The budgets are not part of the row key (raising them changes no answer already given), but a
  * failure they caused is tried again once they are raised:
- * - successes always stand;
+ * - successes stand, except those with `coerced` values once `coerce` is off;
  * - transient failures (`ERROR_CODES[code].transient`: transport, `INPUT_TOO_LARGE`) never do;
  * - `INVALID_JSON` / `SCHEMA_MISMATCH` stand until `maxAttempts` exceeds the attempts the row had;
  * - `OUTPUT_TRUNCATED` stands until the largest output budget the run could reach (`maxTokens`
  *   doubled per attempt, up to `maxTokensCap`) exceeds the row's last one.
  */
 export function stillStands(result: RowResult, budget?: AttemptBudget): boolean {
-  if (result.ok) return true;
+  if (result.ok) return !(budget && !budget.coerce && result.coerced.length > 0);
   const code = result.error.code;
   if (isTransient(code)) return false;
   if (!budget) return true;

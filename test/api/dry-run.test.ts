@@ -113,3 +113,14 @@ describe("formatDryRun", () => {
     expect(cli).toContain("please keep `mode` as typed");
   });
 });
+
+describe("the dry run of a batch run", () => {
+  it("prices the run at Batch prices, half the standard tier's, and says so", async () => {
+    const options = { systemPrompt, jsonSchema, model: "gpt-4o-mini", maxTokens: 1024 };
+    const standard = await estimateRun(records, options);
+    const batch = await estimateRun(records, { ...options, batch: true });
+    expect(batch.cost!.low).toBeCloseTo(standard.cost!.low / 2, 12);
+    expect(batch.cost!.high).toBeCloseTo(standard.cost!.high / 2, 12);
+    expect(formatDryRun(undefined, batch, "gpt-4o-mini")).toContain("(batch: Batch API prices, half the standard tier; no caching discounts)");
+  });
+});

@@ -43,6 +43,7 @@ describe("extract() at the wire", () => {
       attempts: 1,
       usage: { prompt_tokens: 120, completion_tokens: 30 },
       repaired: false,
+      coerced: [],
       reused: false,
       // Grounding, on by default: "Ana" is in no column the model saw; the enum is not looked for.
       spans: [

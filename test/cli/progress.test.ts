@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatProgress, formatResume, formatSummary, ProgressLine, type ProgressSnapshot } from "../../src/cli/progress.js";
+import { formatBatchProgress, formatProgress, formatResume, formatSummary, ProgressLine, type ProgressSnapshot } from "../../src/cli/progress.js";
 
 const base: ProgressSnapshot = {
   rowsDone: 1200,
@@ -7,6 +7,7 @@ const base: ProgressSnapshot = {
   rowsFailed: 10,
   rowsReused: 0,
   modelCalls: 1230,
+  valuesCoerced: 0,
   usage: { prompt_tokens: 1_000_000, completion_tokens: 200_000 },
   elapsedMs: 34_091, // 35.2 rows/s
 };
@@ -66,6 +67,7 @@ describe("formatSummary", () => {
     rowsFailed: 1,
     rowsReused: 3,
     modelCalls: 18,
+    valuesCoerced: 0,
     usage: { prompt_tokens: 12_345, completion_tokens: 2_345 },
     elapsedMs: 12_300,
   };
@@ -87,6 +89,12 @@ describe("formatSummary", () => {
       "· 18 model calls (25 HTTP requests, 4 answered 429) ·",
     );
     expect(formatSummary({ ...totals, model: "x", transport: { requests: 18, rateLimited: 0 } })).toContain("· 18 model calls ·");
+  });
+
+  it("counts the values coerced instead of a re-ask, only when there are some", () => {
+    expect(formatSummary({ ...totals, valuesCoerced: 2, model: "x" })).toContain("· 18 model calls · 2 values coerced · 12,345 prompt");
+    expect(formatSummary({ ...totals, valuesCoerced: 1, model: "x" })).toContain("· 1 value coerced ·");
+    expect(formatSummary({ ...totals, model: "x" })).not.toContain("coerced");
   });
 
   it("writes long runs in minutes and a single call in the singular", () => {
@@ -111,7 +119,7 @@ describe("formatResume", () => {
       { ...info, reusable: 280, failed: 1, earlierVersion: 4 },
       "Resuming from out.csv.journal: 280 of its 300 rows can be reused (done with this schema, prompt and model). " +
         "1 failed row is tried again if the failure may pass (a transport error, or attempts or output tokens raised since). " +
-        "15 were done with another schema, prompt, model, mode or temperature and are sent again. " +
+        "15 were done with another schema, prompt, examples, model, mode or temperature and are sent again. " +
         "4 were written by an earlier version: reused only if no setting changed.",
     ],
     ["no journal yet", { ...info, found: false, rows: 0, reusable: 0 }, "Resuming: there is no journal at out.csv.journal yet, so every row is sent."],
@@ -169,5 +177,26 @@ describe("ProgressLine", () => {
     const text = writes[0]!.replace("\r\u001b[2K", "");
     expect(text.length).toBeLessThan(40);
     expect(text.endsWith("…")).toBe(true);
+  });
+});
+
+describe("batch runs", () => {
+  it("shows the round, the rows done and each live batch's status and request counts", () => {
+    const line = formatBatchProgress({
+      round: 2,
+      rowsDone: 1950,
+      rowsTotal: 2000,
+      batches: [
+        { id: "batch_ab12", status: "in_progress", completed: 30, failed: 2, total: 50 },
+        { id: "batch_cd34", status: "validating", completed: 0, failed: 0, total: 0 },
+      ],
+    });
+    expect(line).toBe("round 2 · 1,950 of 2,000 rows done · batch_ab12 in_progress 30/50 (2 failed) · batch_cd34 validating 0/0");
+  });
+
+  it("sums up with the batches and rounds, priced at Batch prices", () => {
+    const totals = { rowsDone: 10, rowsOk: 10, rowsFailed: 0, rowsReused: 0, modelCalls: 12, valuesCoerced: 0, usage: { prompt_tokens: 1_000_000, completion_tokens: 0 }, elapsedMs: 1000, model: "gpt-4o-mini" };
+    expect(formatSummary({ ...totals, batch: { batchesCreated: 2, rounds: 2 } })).toContain("12 model calls in 2 batches, 2 rounds · 1,000,000 prompt + 0 completion tokens · ~$0.075 (gpt-4o-mini, batch)");
+    expect(formatSummary(totals)).toContain("~$0.15 (gpt-4o-mini)");
   });
 });

@@ -16,6 +16,7 @@ describe("normalizeOptions", () => {
       timeout: DEFAULTS.timeout,
       maxRetries: DEFAULTS.maxRetries,
       grounding: true,
+      coerce: true,
     });
     expect(settings.temperature).toBeUndefined();
   });
@@ -45,6 +46,9 @@ describe("normalizeOptions", () => {
     [{ columns: [] }, "columns", "[]"],
     [{ model: "" }, "model", '""'],
     [{ grounding: "no" as unknown as boolean }, "grounding", '"no"'],
+    [{ examples: "" }, "examples", '""'],
+    [{ examples: 3 as unknown as boolean }, "examples", "3"],
+    [{ coerce: "no" as unknown as boolean }, "coerce", '"no"'],
   ])("rejects %o naming the option and the value", (options, name, got) => {
     let error: unknown;
     try {

@@ -22,6 +22,7 @@ describe("the row result's error", () => {
       attempts: 0,
       usage: { prompt_tokens: 0, completion_tokens: 0 },
       repaired: false,
+      coerced: [],
     });
   });
 });

@@ -86,3 +86,11 @@ describe("formatUsd", () => {
     expect(formatUsd(amount)).toBe(text);
   });
 });
+
+describe("estimateCost at Batch prices", () => {
+  it("is half the standard tier's", () => {
+    const usage = { prompt_tokens: 1_000_000, completion_tokens: 100_000 };
+    expect(estimateCost("gpt-4o-mini", usage, "batch")).toBeCloseTo(estimateCost("gpt-4o-mini", usage)! / 2, 10);
+    expect(estimateCost("not-a-known-model", usage, "batch")).toBeUndefined();
+  });
+});

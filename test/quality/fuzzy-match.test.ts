@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { findFuzzy, mayHoldFuzzy } from "../../src/quality/fuzzy-match.js";
-import { tokenize } from "../../src/quality/source-text.js";
+import { WordTokens } from "../../src/quality/word-tokens.js";
 
-const words = (text: string) => tokenize(text).map((token) => token.word);
+const words = (text: string) => new WordTokens(text).words;
+const tokenize = (text: string) => new WordTokens(text);
 
 describe("findFuzzy", () => {
   it("finds a run holding all the value's words with others between them", () => {

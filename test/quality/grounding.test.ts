@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { toPromptJsonSchema } from "../../src/schema/json-schema.js";
+import { readFileSync } from "node:fs";
 import { formatFieldPath, groundRecord, type Span } from "../../src/quality/grounding.js";
+import { groundingSamples } from "../helpers/grounding-samples.js";
 
 const person = toPromptJsonSchema(z.object({ name: z.string().nullable(), company: z.string().nullable() }));
 const spanOf = (text: string, span: Span) => Array.from(text).slice(span.start, span.end).join("");
@@ -172,6 +174,19 @@ describe("groundRecord: bounded on a large cell", () => {
     const { spans, ungrounded } = groundRecord({ body }, { a: "alpha beta gamma delta", b: "zeta", n: 7 }, schema);
     expect(spans).toEqual([]);
     expect(ungrounded).toEqual(["a", "b", "n"]);
+  });
+});
+
+describe("groundRecord: the same answers as the implementation it replaced", () => {
+  it("gives every sample record the spans and ungrounded paths recorded in test/fixtures/grounding/expected.jsonl", async () => {
+    const expected = readFileSync(new URL("../fixtures/grounding/expected.jsonl", import.meta.url), "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    const samples = await groundingSamples();
+    expect(samples).toHaveLength(expected.length);
+    const answers = samples.map(({ name, record, data, jsonSchema }) => {
+      const { spans, ungrounded } = groundRecord(record, data, jsonSchema);
+      return { name, spans: spans.map((span) => [span.path, span.column, span.start, span.end, span.match]), ungrounded };
+    });
+    expect(answers).toEqual(expected);
   });
 });
 

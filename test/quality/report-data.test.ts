@@ -25,6 +25,16 @@ describe("collectReportData", () => {
     ]);
   });
 
+  it("counts local repairs and coerced values when the output records them", async () => {
+    const lines: OutputLine[] = [
+      { index: 0, input: { text: "x" }, data: { a: 1, b: true }, error: null, repaired: true, coerced: ["a", "b"] },
+      { index: 1, input: { text: "y" }, data: { a: 2, b: false }, error: null, repaired: false, coerced: [] },
+    ];
+    const { summary } = await collectReportData(stream(lines), undefined, noLimit);
+    expect([summary.repaired, summary.coerced]).toEqual([1, 2]);
+    expect((await collectReportData(stream(REPORT_LINES), undefined, noLimit)).summary.coerced).toBeUndefined();
+  });
+
   it("reads the fields from the records when no schema is given: fill, grounded and ungrounded per field", async () => {
     const { summary } = await collectReportData(stream(REPORT_LINES), undefined, noLimit);
     const byName = Object.fromEntries(summary.fields.map(({ name, filled, grounded, ungrounded }) => [name, [filled, grounded, ungrounded]]));

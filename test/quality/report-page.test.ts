@@ -58,6 +58,9 @@ describe.skipIf(!browser)("the HTML report in chromium", () => {
     expect(await text("#tile-failed .value")).toBe("3");
     expect(await text("#tile-attempts .value")).toBe("2.40");
     expect(await text("#tile-tokens .value")).toBe("4,180");
+    // The fixture's lines predate repairs and coercion being written down.
+    expect(await text("#tile-repairs .value")).toBe("not recorded");
+    expect(await text("#tile-coercions .value")).toBe("not recorded");
     expect(await text("#tile-cost")).toContain("gpt-4o-mini");
     expect(await text("#failures")).toMatch(/SCHEMA_MISMATCH · 2 rows[\s\S]*OUTPUT_TRUNCATED · 1 row/);
     expect(await text("#pager-text")).toBe("Rows 1–5 of 5");

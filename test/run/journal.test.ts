@@ -8,13 +8,14 @@ import type { RowResult as StoredResult } from "../../src/core/row-result.js";
 import type { AttemptBudget as RowBudget } from "../../src/core/step.js";
 import { stillStands } from "../../src/run/reuse.js";
 
-const ok = (n: number): Extract<StoredResult, { ok: true }> => ({ ok: true, data: { n }, attempts: 1, usage: { prompt_tokens: 10, completion_tokens: 2 }, repaired: false });
+const ok = (n: number): Extract<StoredResult, { ok: true }> => ({ ok: true, data: { n }, attempts: 1, usage: { prompt_tokens: 10, completion_tokens: 2 }, repaired: false, coerced: [] });
 const failed = (code: "SCHEMA_MISMATCH" | "RATE_LIMITED"): StoredResult => ({
   ok: false,
   error: { code, message: "x" },
   attempts: 3,
   usage: { prompt_tokens: 30, completion_tokens: 6 },
   repaired: false,
+  coerced: [],
 });
 
 let file: string;
@@ -119,13 +120,14 @@ describe("Journal", () => {
 });
 
 describe("stillStands", () => {
-  const budget: RowBudget = { maxAttempts: 3, maxTokens: 1024, maxTokensCap: 8192 };
+  const budget: RowBudget = { maxAttempts: 3, maxTokens: 1024, maxTokensCap: 8192, coerce: true };
   const failure = (code: string, attempts: number, maxTokens?: number): StoredResult => ({
     ok: false,
     error: { code: code as "SCHEMA_MISMATCH", message: "x" },
     attempts,
     usage: { prompt_tokens: 1, completion_tokens: 1 },
     repaired: false,
+    coerced: [],
     ...(maxTokens === undefined ? {} : { maxTokens }),
   });
 
@@ -137,10 +139,13 @@ describe("stillStands", () => {
     ["INVALID_JSON once `maxAttempts` is raised", failure("INVALID_JSON", 1, 1024), { ...budget, maxAttempts: 2 }, false],
     ["OUTPUT_TRUNCATED at the largest budget reachable now", failure("OUTPUT_TRUNCATED", 3, 4096), budget, true],
     ["OUTPUT_TRUNCATED once `maxTokens` is raised", failure("OUTPUT_TRUNCATED", 3, 4096), { ...budget, maxTokens: 2048 }, false],
-    ["OUTPUT_TRUNCATED at the cap, cap unchanged", failure("OUTPUT_TRUNCATED", 3, 100), { maxAttempts: 3, maxTokens: 100, maxTokensCap: 100 }, true],
-    ["OUTPUT_TRUNCATED at the cap, once the cap is raised", failure("OUTPUT_TRUNCATED", 3, 100), { maxAttempts: 3, maxTokens: 100, maxTokensCap: 400 }, false],
+    ["OUTPUT_TRUNCATED at the cap, cap unchanged", failure("OUTPUT_TRUNCATED", 3, 100), { maxAttempts: 3, maxTokens: 100, maxTokensCap: 100, coerce: true }, true],
+    ["OUTPUT_TRUNCATED at the cap, once the cap is raised", failure("OUTPUT_TRUNCATED", 3, 100), { maxAttempts: 3, maxTokens: 100, maxTokensCap: 400, coerce: true }, false],
     ["OUTPUT_TRUNCATED from an earlier version (no budget stored)", failure("OUTPUT_TRUNCATED", 3), { ...budget, maxTokensCap: 99_999 }, true],
     ["REFUSED, whatever the budget", failure("REFUSED", 1, 1024), { ...budget, maxAttempts: 9 }, true],
+    ["a success with coerced values, while `coerce` is on", { ...ok(0), coerced: ["n"] }, budget, true],
+    ["a success with coerced values, once `coerce` is off", { ...ok(0), coerced: ["n"] }, { ...budget, coerce: false }, false],
+    ["a success without coerced values, once `coerce` is off", ok(0), { ...budget, coerce: false }, true],
   ])("%s: %s", (_, result, rowBudget, stands) => {
     expect(stillStands(result, rowBudget)).toBe(stands);
   });

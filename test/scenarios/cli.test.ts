@@ -146,7 +146,7 @@ describe("extract CLI: output", () => {
     expect((await runCli([input, ...base(), "-o", jsonl, "--no-grounding"], { env })).code).toBe(0);
     expect(readFileSync(csv, "utf8").split("\n")[0]).toBe("id,text,name,age,_error");
     const lines = readFileSync(jsonl, "utf8").trimEnd().split("\n").map((text) => JSON.parse(text));
-    expect(Object.keys(lines[0])).toEqual(["index", "input", "data", "error", "attempts", "usage", "repaired"]);
+    expect(Object.keys(lines[0])).toEqual(["index", "input", "data", "error", "attempts", "usage", "repaired", "coerced"]);
   });
 
   it("reads stdin (-) and writes CSV to stdout, messages only on stderr", async () => {

@@ -66,10 +66,11 @@ describe("fault injection through the CLI", () => {
   it("survives 429s, 500s, drops, timeouts, bad JSON, wrong shapes and cut-off replies under an RPM limit: every row ok, once", async () => {
     const rows = 1500;
     const rpm = 9000;
+    const faults = { rateLimit: 0.03, serverError: 0.03, drop: 0.02, slow: 0.005, invalidJson: 0.03, wrongShape: 0.03, truncated: 0.02 };
     const { run, output, stats } = await runAgainst(
       {
         seed: 42,
-        faults: { rateLimit: 0.03, serverError: 0.03, drop: 0.02, slow: 0.005, invalidJson: 0.03, wrongShape: 0.03, truncated: 0.02 },
+        faults,
         // Far past --timeout: the client must give up on it and try again.
         slowMs: 60_000,
         limits: { rpm },
@@ -81,7 +82,7 @@ describe("fault injection through the CLI", () => {
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expectEveryRowOnceAndOk(output, rows, stats);
-    expect(Object.values(stats.injected).every((count) => count > 0)).toBe(true);
+    expect(Object.keys(faults).filter((kind) => stats.injected[kind as keyof typeof faults] === 0)).toEqual([]);
     expect(stats.rateLimited / stats.requests).toBeLessThan(0.02);
     // Every fault costs one more request, each enforced 429 one more, and nothing else does (a
     // loaded machine may turn an answer that is merely slow into a timeout: a little slack for that).
@@ -107,6 +108,33 @@ describe("fault injection through the CLI", () => {
     for (const row of output.filter((row) => row._error === "")) expect(row.name).toBe(`PERSON ${row.id}`);
     expect([...stats.servedPerRow.values()].every((count) => count === 1)).toBe(true);
   });
+});
+
+describe("loose values under faults", () => {
+  it("costs no re-ask with coercion, and one per loose reply with --no-coerce: the same seeded run side by side", async () => {
+    const rows = 600;
+    const api = { seed: 15, faults: { serverError: 0.03, invalidJson: 0.03, wrongShape: 0.03, truncated: 0.02, looseValues: 0.1 } };
+    const flags = ["-c", "32", "--max-tokens", "100", "-q"];
+    const coerced = await runAgainst(api, rows, flags);
+    server.reset();
+    const strict = await runAgainst(api, rows, [...flags, "--no-coerce"]);
+    for (const [label, { run, output, stats }] of [["coerce", coerced], ["--no-coerce", strict]] as const) {
+      console.info(`[faults] ${label}: ${rows} rows, ${stats.requests} requests, ${(stats.requests / rows).toFixed(3)} requests/row, injected ${JSON.stringify(stats.injected)}`);
+      expect(run.code).toBe(0);
+      expect(stats.injected.looseValues).toBeGreaterThan(0);
+      if (label === "--no-coerce") expectEveryRowOnceAndOk(output, rows, stats);
+    }
+    // With coercion every row is right too ("41 USD" read as 41), and rows whose loose reply was
+    // read back were never served a strict one: no row was done twice, some not even once.
+    expect(coerced.output.map((row) => row.id)).toEqual(Array.from({ length: rows }, (_, i) => String(i)));
+    for (const row of coerced.output) expect(row).toMatchObject({ name: `PERSON ${row.id}`, age: row.id, _error: "" });
+    expect([...coerced.stats.servedPerRow.values()].every((count) => count === 1)).toBe(true);
+    expect(coerced.stats.servedPerRow.size).toBeLessThan(rows);
+    // Each fault costs one more request, except a loose reply read by coercion (no timing-dependent faults here).
+    expect(coerced.stats.requests).toBe(minimumRequests(coerced.stats, rows));
+    expect(strict.stats.requests).toBe(minimumRequests(strict.stats, rows, { coerce: false }));
+    expect(coerced.stats.requests).toBeLessThan(strict.stats.requests);
+  }, 60_000);
 });
 
 describe("a server that goes away", () => {

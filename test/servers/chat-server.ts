@@ -5,7 +5,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { declaredProperties, openApiValidator } from "./openapi.js";
-import { wireRuleError } from "./wire-rules.js";
+import { missingJsonWordError, wireRuleError } from "./wire-rules.js";
 
 /** One HTTP request as the server saw it. */
 export interface RecordedRequest {
@@ -94,9 +94,22 @@ const ERROR_DEFAULTS: Record<number, { message: string; type: string; code: stri
   503: { message: "The engine is currently overloaded, please try again later.", type: "server_error", code: null },
 };
 
-/** The row a request carries: llm-extract sends it as JSON in the first user message. */
+/** The row a request carries: llm-extract sends it as JSON in a user message. */
 export function rowOf(request: RecordedRequest): Record<string, string> {
-  return JSON.parse(request.body.messages[1].content);
+  return JSON.parse(rowContentOf(request.body)!);
+}
+
+/**
+ * The content of the user message holding a request's row: the last user message that is a JSON
+ * object. Few-shot examples' inputs come before it, re-ask feedback after it is plain text.
+ */
+export function rowContentOf(body: any): string | undefined {
+  const messages: any[] = Array.isArray(body?.messages) ? body.messages : [];
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const content = messages[i]?.content;
+    if (messages[i]?.role === "user" && typeof content === "string" && content.startsWith("{")) return content;
+  }
+  return undefined;
 }
 
 /** Step answering with `JSON.stringify(value)` as the assistant content. */
@@ -139,7 +152,7 @@ export async function startChatServer(
   let handler: Handler = () => ({ status: 500, error: { message: "no scripted reply" } });
 
   async function respond(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const raw = await readBody(req);
+    const raw = (await readBytes(req)).toString("utf8");
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const path = url.pathname;
     const deployment = options.azure ? AZURE_CHAT_PATH.exec(path)?.[1] : undefined;
@@ -164,13 +177,9 @@ export async function startChatServer(
     if (schemaErrors.length > 0) {
       return sendError(res, 400, headers, { message: `Invalid request body: ${schemaErrors[0]}` });
     }
-    if (body.response_format?.type === "json_object" && !messageTexts(body).some((text) => text.toLowerCase().includes("json"))) {
-      // The real API's wording; checked before the script so the queued step is not consumed.
-      return sendError(res, 400, headers, {
-        message: "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
-        param: "messages",
-      });
-    }
+    // Checked before the script so the queued step is not consumed.
+    const jsonWordError = missingJsonWordError(body, messageTexts(body));
+    if (jsonWordError) return sendError(res, 400, headers, jsonWordError);
     const ruleError = validate ? wireRuleError(body) : undefined;
     if (ruleError) return sendError(res, 400, headers, ruleError);
     const step = queue.shift() ?? (await handler(record, index));
@@ -225,11 +234,12 @@ export async function startChatServer(
   };
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+/** The whole body of `req`, as bytes (a multipart upload need not be UTF-8). */
+export function readBytes(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
 }
@@ -256,11 +266,12 @@ function contentText(content: unknown): string {
 }
 
 /** Message contents as text; tolerant of malformed bodies, which arrive when validation is off. */
-function messageTexts(body: any): string[] {
+export function messageTexts(body: any): string[] {
   return Array.isArray(body.messages) ? body.messages.map((m: any) => contentText(m?.content)) : [];
 }
 
-function buildCompletion(step: ReplyStep, body: any, n: number) {
+/** The `chat.completion` answering `body` with `step`; `n` numbers its ids. Usage is estimated unless `step.usage` says. */
+export function buildCompletion(step: ReplyStep, body: any, n: number) {
   const promptChars = messageTexts(body).reduce((sum, text) => sum + text.length, 0);
   const { prompt_tokens, completion_tokens } = step.usage ?? {
     prompt_tokens: Math.max(1, Math.ceil(promptChars / 4)),
@@ -314,17 +325,24 @@ function sendStream(res: http.ServerResponse, headers: Record<string, string>, c
   res.end("data: [DONE]\n\n");
 }
 
-function sendJson(res: http.ServerResponse, status: number, headers: Record<string, string>, payload: unknown): void {
+/** Sends `payload` as a JSON response. */
+export function sendJson(res: http.ServerResponse, status: number, headers: Record<string, string>, payload: unknown): void {
   res.writeHead(status, { "content-type": "application/json", ...headers });
   res.end(JSON.stringify(payload));
 }
 
-function sendError(res: http.ServerResponse, status: number, headers: Record<string, string>, error: ErrorStep["error"] & {}): void {
+/** Sends an OpenAI-shaped error response; see {@link errorBody}. */
+export function sendError(res: http.ServerResponse, status: number, headers: Record<string, string>, error: ErrorStep["error"] & {}): void {
+  sendJson(res, status, headers, errorBody(status, error));
+}
+
+/** The API's error body for `status`: the given fields over that status's usual ones. */
+export function errorBody(status: number, error: ErrorStep["error"] & {}) {
   const defaults = ERROR_DEFAULTS[status] ?? {
     message: http.STATUS_CODES[status] ?? `HTTP ${status}`,
     type: status >= 500 ? "server_error" : "invalid_request_error",
     code: null,
   };
   const given = Object.fromEntries(Object.entries(error).filter(([, value]) => value !== undefined));
-  sendJson(res, status, headers, { error: { ...defaults, param: null, ...given } });
+  return { error: { ...defaults, param: null, ...given } };
 }

@@ -47,6 +47,7 @@ function classify(step: Step, row: Record<string, unknown>): Outcome {
   if (step.finishReason === "length") return "truncated";
   if (step.reply === "Sorry, I can't help with that right now.") return "invalidJson";
   if (step.reply?.includes("__wrong__")) return "wrongShape";
+  if (step.reply?.includes(" USD")) return "looseValues";
   expect(step.reply).toBe(JSON.stringify(reply(row)));
   return "ok";
 }
@@ -180,6 +181,13 @@ describe("fault answers", () => {
     expect(() => JSON.parse(invalid.reply)).toThrow();
     expect(first("wrongShape")).toEqual({ reply: '{"name":{"__wrong__":true},"id":{"__wrong__":true}}', headers: {} });
     expect(first("truncated")).toEqual({ reply: correct.slice(0, Math.floor(correct.length / 2)), finishReason: "length", headers: {} });
+    expect(first("looseValues")).toEqual({ reply: '{"name":"ROW 0","id":"0 USD"}', headers: {} });
+  });
+
+  it("writes loose values as a careless model does: amounts, yes/no, one object for a list of one", () => {
+    const nested = (row: Record<string, unknown>) => ({ total: 12.5, paid: false, urgent: true, items: [{ qty: 2 }], tags: ["a"], none: null, id: row.id });
+    const step = createSimulatedApi({ reply: nested, faults: { looseValues: 1 } }).handler(chatRequest(rowOf(3)), 0) as { reply: string };
+    expect(JSON.parse(step.reply)).toEqual({ total: "12.5 USD", paid: "no", urgent: "yes", items: { qty: "2 USD" }, tags: ["a"], none: null, id: "3 USD" });
   });
 
   it("adds latencyMs to every answer, slow ones included", () => {
@@ -209,6 +217,14 @@ describe("stats", () => {
     const promptTokens = Math.ceil((SYSTEM.length + JSON.stringify(rowOf(0)).length) / 4);
     expect(stats.admitted).toEqual({ requests: 5, tokens: 5 * (promptTokens + 10) });
     expect(minimumRequests(stats, 2)).toBe(5);
+  });
+
+  it("counts loose values as costing a re-ask only for a client that does not coerce", () => {
+    const api = createSimulatedApi({ reply, faults: { looseValues: 1 }, maxModelFaultsPerRow: 1 });
+    for (const i of [0, 0, 1]) api.handler(chatRequest(rowOf(i)), 0);
+    expect(api.stats.injected.looseValues).toBe(2);
+    expect(minimumRequests(api.stats, 2)).toBe(2);
+    expect(minimumRequests(api.stats, 2, { coerce: false })).toBe(4);
   });
 
   it("counts a slow answer as a correct reply but not as serving the row", () => {

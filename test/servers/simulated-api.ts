@@ -2,7 +2,7 @@
  * A {@link Handler} for the loopback chat server that behaves like the real OpenAI API under
  * load: it enforces per-minute request and token limits the way OpenAI does (with its
  * `x-ratelimit-*` headers), and injects transport faults (429, 500, dropped connections, slow
- * answers) and model faults (prose, wrong shape, cut-off JSON).
+ * answers) and model faults (prose, wrong shape, cut-off JSON, values written loosely).
  *
  * Fault decisions are deterministic per row: the k-th admitted request of a row gets the same
  * answer for the same seed, whatever the client's concurrency or the order rows arrive in. That
@@ -14,22 +14,24 @@
  * server.handle(api.handler);
  */
 import { createHash } from "node:crypto";
-import type { ErrorStep, Handler, RecordedRequest, Step } from "./chat-server.js";
+import { rowContentOf, type ErrorStep, type Handler, type RecordedRequest, type Step } from "./chat-server.js";
 
 /** Every fault kind, in the order their probability bands are laid out on [0, 1). */
-export const FAULT_KINDS = ["rateLimit", "serverError", "drop", "slow", "invalidJson", "wrongShape", "truncated"] as const;
+export const FAULT_KINDS = ["rateLimit", "serverError", "drop", "slow", "invalidJson", "wrongShape", "truncated", "looseValues"] as const;
 
 /**
  * A fault the simulator can inject. Transport faults (rateLimit, serverError, drop, slow) are
- * retried by the SDK; model faults (invalidJson, wrongShape, truncated) make the client re-ask.
+ * retried by the SDK; model faults (invalidJson, wrongShape, truncated) make the client re-ask;
+ * looseValues (the right values written loosely: `"123 USD"`, `"yes"`, one object for a list of
+ * one) makes it re-ask only when it does not coerce.
  */
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-const MODEL_FAULTS: ReadonlySet<FaultKind> = new Set(["invalidJson", "wrongShape", "truncated"]);
+const MODEL_FAULTS: ReadonlySet<FaultKind> = new Set(["invalidJson", "wrongShape", "truncated", "looseValues"]);
 
 /** Options of {@link createSimulatedApi}. */
 export interface SimulatedApiOptions {
-  /** The correct JSON value for a row (row = JSON.parse(body.messages[1].content)). */
+  /** The correct JSON value for a row (row = the JSON of its user message, see `rowContentOf`). */
   reply: (row: Record<string, unknown>) => unknown;
   /** Seed of the fault decisions. @default 1 */
   seed?: number;
@@ -38,7 +40,7 @@ export interface SimulatedApiOptions {
   /** Delay of a "slow" fault in ms; tests set it above the client's timeout. @default 2000 */
   slowMs?: number;
   /**
-   * Model faults (invalidJson, wrongShape, truncated) injected per row at most.
+   * Model faults (invalidJson, wrongShape, truncated, looseValues) injected per row at most.
    * @default 2 (the client's maxAttempts 3 minus 1, so every row can still succeed)
    */
   maxModelFaultsPerRow?: number;
@@ -89,12 +91,13 @@ export interface SimulatedApi {
 }
 
 /** Organization named in rate-limit messages, as the real API names the caller's. */
-const ORGANIZATION = "org-simulated";
-const INVALID_JSON_REPLY = "Sorry, I can't help with that right now.";
+export const ORGANIZATION = "org-simulated";
+/** The prose an "invalidJson" fault answers with. */
+export const INVALID_JSON_REPLY = "Sorry, I can't help with that right now.";
 
 /**
- * Creates a simulated, rate-limited, flaky OpenAI API. Each chat request's `messages[1].content`
- * must be the row's JSON (the client's first user message); the handler throws otherwise, which
+ * Creates a simulated, rate-limited, flaky OpenAI API. Each chat request must carry the row's
+ * JSON in a user message (after any few-shot examples); the handler throws otherwise, which
  * the chat server answers with a 500 naming the problem.
  *
  * Per request: it is counted; the limiter admits it or answers 429 (not a fault, and the row's
@@ -190,6 +193,8 @@ export function createSimulatedApi(options: SimulatedApiOptions): SimulatedApi {
         return answer({ reply: INVALID_JSON_REPLY, headers }, at);
       case "wrongShape":
         return answer({ reply: JSON.stringify(wrongShape(correctValue())), headers }, at);
+      case "looseValues":
+        return answer({ reply: JSON.stringify(looseValues(correctValue())), headers }, at);
       case "truncated": {
         const text = correct();
         return answer({ reply: text.slice(0, Math.floor(text.length / 2)), finishReason: "length", headers }, at);
@@ -202,11 +207,12 @@ export function createSimulatedApi(options: SimulatedApiOptions): SimulatedApi {
 
 /**
  * The fewest chat requests a perfect client needs for `rows` rows: one per row plus one per
- * injected fault (a transport fault costs a retry, a model fault a re-ask). Refusals by the
- * enforced limits come on top.
+ * injected fault (a transport fault costs a retry, a model fault a re-ask), except loose values
+ * for a client that coerces them (llm-extract's default). Refusals by the enforced limits come on top.
  */
-export function minimumRequests(stats: SimulatedApiStats, rows: number): number {
-  return rows + FAULT_KINDS.reduce((sum, kind) => sum + stats.injected[kind], 0);
+export function minimumRequests(stats: SimulatedApiStats, rows: number, client: { coerce: boolean } = { coerce: true }): number {
+  const costly = FAULT_KINDS.filter((kind) => kind !== "looseValues" || !client.coerce);
+  return rows + costly.reduce((sum, kind) => sum + stats.injected[kind], 0);
 }
 
 /**
@@ -229,12 +235,10 @@ export function formatResetDuration(ms: number): string {
   return `${seconds}s`;
 }
 
-/** The row's key: the first user message, which holds the row's JSON in every attempt of that row. */
+/** The row's key: the user message that holds the row's JSON in every attempt of that row. */
 function rowKeyOf(body: any): string {
-  const content = body?.messages?.[1]?.content;
-  if (typeof content !== "string") {
-    throw new Error("simulated-api: messages[1].content must be the row's JSON as a string");
-  }
+  const content = rowContentOf(body);
+  if (content === undefined) throw new Error("simulated-api: no user message holds the row's JSON object");
   return content;
 }
 
@@ -259,15 +263,32 @@ function drawFault(faults: Partial<Record<FaultKind, number>>, key: string): Fau
 }
 
 /** A uniform number in [0, 1) that is a pure function of `key` (48 bits of its SHA-256), unlike Math.random. */
-function uniform(key: string): number {
+export function uniform(key: string): number {
   return createHash("sha256").update(key).digest().readUIntBE(0, 6) / 2 ** 48;
 }
 
 /** The reply with every top-level value replaced, so it parses as JSON but fails any schema; a non-object becomes one such value. */
-function wrongShape(value: unknown): unknown {
+export function wrongShape(value: unknown): unknown {
   const wrong = { __wrong__: true };
   if (typeof value !== "object" || value === null || Array.isArray(value)) return wrong;
   return Object.fromEntries(Object.keys(value).map((key) => [key, wrong]));
+}
+
+/**
+ * The reply with the right values written as a careless model writes them: each number as an
+ * amount (`12` -> `"12 USD"`), each boolean as a word (`"yes"` / `"no"`), each list of one object
+ * as that object. A client that coerces where the schema wants a number, a boolean or a list reads
+ * them back exactly; one that does not must ask again.
+ */
+function looseValues(value: unknown): unknown {
+  if (typeof value === "number") return `${value} USD`;
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (Array.isArray(value)) {
+    const items = value.map(looseValues);
+    return items.length === 1 && typeof items[0] === "object" && items[0] !== null && !Array.isArray(items[0]) ? items[0] : items;
+  }
+  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, looseValues(item)]));
+  return value;
 }
 
 /**

@@ -20,6 +20,16 @@ const STRICT_REFUSED = [
   "prefixItems", "unevaluatedProperties", "unevaluatedItems", "contains", "oneOf", "minLength", "maxLength", "uniqueItems",
 ];
 
+/**
+ * The 400 for `json_object` mode when no message says "JSON" (in the real API's wording), or
+ * undefined; `texts` are the messages' contents as text. The API checks it even on bodies it
+ * otherwise takes as they are.
+ */
+export function missingJsonWordError(body: any, texts: string[]): WireRuleError | undefined {
+  if (body.response_format?.type !== "json_object" || texts.some((text) => text.toLowerCase().includes("json"))) return undefined;
+  return { message: "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", param: "messages" };
+}
+
 /** The first rule `body` breaks, or undefined. */
 export function wireRuleError(body: any): WireRuleError | undefined {
   const format = body.response_format;

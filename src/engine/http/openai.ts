@@ -123,11 +123,12 @@ function linkedSignal(parent: AbortSignal | undefined): { signal: AbortSignal; a
 const AZURE_API_VERSION = "2024-10-21";
 
 /**
- * The client: Azure's with `azure`, else one for `baseURL` (any OpenAI-compatible server, also
+ * The client (exported for the Batch API module, which must reach the same server with the same
+ * key): Azure's with `azure`, else one for `baseURL` (any OpenAI-compatible server, also
  * Azure's v1 API, `https://<resource>.openai.azure.com/openai/v1/`) or OpenAI's API. Which one the
  * options and the environment ask for is decided by `normalizeOptions()`.
  */
-function createClient(options: OpenAIEngineOptions): OpenAI {
+export function createClient(options: Omit<OpenAIEngineOptions, "concurrency">): OpenAI {
   if (options.azure) return createAzureClient(options, options.azure);
   let { apiKey } = options;
   const { baseURL } = options;
@@ -150,7 +151,7 @@ function createClient(options: OpenAIEngineOptions): OpenAI {
  * `azure.deployment`, else the model name (the SDK takes it from the request); the model name
  * still decides the tokenizer and prices.
  */
-function createAzureClient(options: OpenAIEngineOptions, azure: AzureConnection): OpenAI {
+function createAzureClient(options: Omit<OpenAIEngineOptions, "concurrency">, azure: AzureConnection): OpenAI {
   if (!options.apiKey) {
     throw new ExtractError(
       "MISSING_API_KEY",

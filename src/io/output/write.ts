@@ -23,6 +23,8 @@ export interface OutputRow {
   usage: Usage;
   /** True when the accepted reply needed a local JSON repair (JSONL writes it; absent means not known). */
   repaired?: boolean;
+  /** Field paths whose loose values were read as the schema's type (JSONL writes it; absent means not known). */
+  coerced?: readonly string[];
   /** Where each value was found in the input (successful rows, with grounding on). */
   spans?: readonly Span[];
   /** The field paths of values found nowhere in the input (successful rows, with grounding on). */
@@ -205,7 +207,7 @@ function jsonLine(row: OutputRow, grounding: boolean): string {
   const error = row.error ? { code: row.error.code, message: row.error.message } : null;
   const usage = { prompt_tokens: row.usage.prompt_tokens, completion_tokens: row.usage.completion_tokens };
   const data = row.data === undefined ? null : row.data;
-  const line = { index: row.index, input: row.input, data, error, attempts: row.attempts, usage, repaired: row.repaired };
+  const line = { index: row.index, input: row.input, data, error, attempts: row.attempts, usage, repaired: row.repaired, coerced: row.coerced };
   if (!grounding) return `${JSON.stringify(line)}\n`;
   const spans = (row.spans ?? []).map(({ path, column, start, end, match }) => ({ path, column, start, end, match }));
   return `${JSON.stringify({ ...line, spans, ungrounded: row.ungrounded ?? [] })}\n`;

@@ -170,6 +170,12 @@ describe("JSONL output of repairs", () => {
     const { text } = await writeAll(rows, { format: "jsonl", inputColumns: ["text"], leaves: [] });
     expect(text.trimEnd().split("\n").map((line) => JSON.parse(line).repaired)).toEqual([true, false]);
   });
+
+  it("lists the fields whose loose values were coerced, when the row says", async () => {
+    const rows: OutputRow[] = [{ ...okRow(0, { text: "a" }, { n: 1 }), coerced: ["n"] }, { ...okRow(1, { text: "b" }, { n: 2 }), coerced: [] }, okRow(2, { text: "c" }, { n: 3 })];
+    const { text } = await writeAll(rows, { format: "jsonl", inputColumns: ["text"], leaves: [] });
+    expect(text.trimEnd().split("\n").map((line) => JSON.parse(line).coerced)).toEqual([["n"], [], undefined]);
+  });
 });
 
 describe("grounding in the output", () => {

@@ -1,0 +1,132 @@
+/**
+ * Text folded for comparison (NFC, lower case, whitespace runs as one space), with the way back
+ * from an offset of the folded text to the written one.
+ */
+
+/**
+ * Where each unit of a folded text comes from in the written text, kept as the points where that
+ * shift changes rather than one entry per unit: folding moves offsets only at a collapsed
+ * whitespace run, a composed accent or an expanding lower-casing, so a cell of prose has a handful
+ * of segments, and building the map costs nothing per character.
+ */
+export class OffsetMap {
+  /** The folded offset where each segment starts (ascending; the first is 0). */
+  readonly #starts: number[] = [0];
+  /** For each segment, written offset minus folded offset, the same for all its units. */
+  readonly #shifts: number[] = [0];
+
+  /** Says that from folded offset `start` on, unit `n` comes from written offset `n + shift`. */
+  add(start: number, shift: number): void {
+    const last = this.#starts.length - 1;
+    if (this.#shifts[last] === shift) return;
+    if (this.#starts[last] === start) this.#shifts[last] = shift;
+    else {
+      this.#starts.push(start);
+      this.#shifts.push(shift);
+    }
+  }
+
+  /** The written offset that folded offset `offset` comes from (the folded length maps to the written length). */
+  writtenOf(offset: number): number {
+    return offset + this.#shifts[this.#segmentAt(offset)]!;
+  }
+
+  /** The first folded offset that comes from at or after written offset `offset`. */
+  foldedOf(offset: number): number {
+    const starts = this.#starts;
+    const shifts = this.#shifts;
+    // The last segment starting from below `offset`: the answer is in it or starts the next one.
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1;
+      if (starts[middle]! + shifts[middle]! < offset) low = middle;
+      else high = middle - 1;
+    }
+    const folded = Math.max(offset - shifts[low]!, starts[low]!);
+    return low + 1 < starts.length && folded > starts[low + 1]! ? starts[low + 1]! : folded;
+  }
+
+  /** The index of the segment holding folded offset `offset`. */
+  #segmentAt(offset: number): number {
+    const starts = this.#starts;
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1;
+      if (starts[middle]! <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  }
+}
+
+/**
+ * `text` in NFC, lower case, with every run of whitespace as one space. Text that NFC and
+ * lower-casing leave the same length (nearly all text) takes a native path: one lower-casing and
+ * one replace of the whitespace that changes; the rest is normalized a character at a time with
+ * its combining marks, so that {@link foldedOffsets} can say where each unit came from.
+ */
+export function foldText(text: string): string {
+  const lower = text.toLowerCase();
+  return isSimple(text, lower) ? lower.replace(CHANGED_WHITESPACE, " ") : foldClusters(text).text;
+}
+
+/**
+ * Where the units of `foldText(text)` come from in `text`; null when folding moved no offset.
+ * Asked for apart from the fold, and only when a match needs it: most cells never do.
+ */
+export function foldedOffsets(text: string): OffsetMap | null {
+  const lower = text.toLowerCase();
+  // The rare text folded character by character is folded again here: simpler than keeping both from the first fold.
+  return isSimple(text, lower) ? collapsedRuns(lower) : foldClusters(text).offsets;
+}
+
+/** For each UTF-16 unit of `foldText(text)`, the offset in `text` it comes from; one more entry, `text.length`, at the end. */
+export function normalizedOrigin(text: string): Int32Array {
+  const offsets = foldedOffsets(text);
+  return Int32Array.from({ length: foldText(text).length + 1 }, (_, offset) => (offsets ? offsets.writtenOf(offset) : offset));
+}
+
+const ASCII = /^[\0-\x7f]*$/;
+/** The whitespace that folding changes: a run of two or more, or one that is not a plain space. */
+const CHANGED_WHITESPACE = /\s{2,}|[^\S ]/g;
+
+/** True when NFC and lower-casing keep every unit in place, so only whitespace moves offsets. */
+function isSimple(text: string, lower: string): boolean {
+  return ASCII.test(text) || (lower.length === text.length && text.normalize("NFC") === text);
+}
+
+/** The offset map of a simple text's fold: a shift after each whitespace run collapsed to one space. */
+function collapsedRuns(lower: string): OffsetMap | null {
+  let offsets: OffsetMap | null = null;
+  let removed = 0;
+  CHANGED_WHITESPACE.lastIndex = 0;
+  for (let match = CHANGED_WHITESPACE.exec(lower); match !== null; match = CHANGED_WHITESPACE.exec(lower)) {
+    if (match[0].length === 1) continue; // one tab or newline for one space: no offset moves
+    removed += match[0].length - 1;
+    // The space stands for the whole run; the unit after it comes from after the run.
+    (offsets ??= new OffsetMap()).add(match.index + match[0].length - removed, removed);
+  }
+  return offsets;
+}
+
+/** Folds a text character by character, with its combining marks: the rare text NFC or lower-casing changes in length. */
+function foldClusters(text: string): { text: string; offsets: OffsetMap } {
+  const offsets = new OffsetMap();
+  const pieces: string[] = [];
+  let length = 0;
+  let afterSpace = false;
+  for (const { 0: cluster, index } of text.matchAll(/\P{M}\p{M}*|\p{M}+/gu)) {
+    const space = /^\s$/.test(cluster);
+    if (space && afterSpace) continue;
+    afterSpace = space;
+    const piece = space ? " " : cluster.normalize("NFC").toLowerCase();
+    // Every unit of the piece comes from the cluster's start: one segment per unit when it has several.
+    for (let unit = 0; unit < piece.length; unit++) offsets.add(length + unit, index - length - unit);
+    length += piece.length;
+    pieces.push(piece);
+  }
+  offsets.add(length, text.length - length);
+  return { text: pieces.join(""), offsets };
+}

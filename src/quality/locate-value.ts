@@ -1,0 +1,83 @@
+/**
+ * The search for one value in a row's cells, stage by stage: exact, then normalized, then fuzzy
+ * (a number: among the numbers written). Each stage looks at the cells in order from a cursor (a
+ * cell, and an offset in it) and stops at the first hit: exact and normalized by one native
+ * search over the row's joined cells. What a stage needs of the row (the folded cells, a cell's
+ * word tokens, the numbers) is built once for the whole row.
+ */
+import { findFuzzy, mayHoldFuzzy } from "./fuzzy-match.js";
+import type { RowText } from "./row-text.js";
+import { countBelow, WordTokens } from "./word-tokens.js";
+
+/** A span in UTF-16 offsets of the written text of cell `source`. */
+export interface Found {
+  source: number;
+  start: number;
+  end: number;
+  match: "exact" | "normalized" | "fuzzy";
+}
+
+/** A string value as it is looked for. */
+export interface WantedText {
+  /** As the record has it. */
+  written: string;
+  /** As `normalizeText` gives it. */
+  normalized: string;
+  /** Its words, made on the first fuzzy search. */
+  words?: readonly string[];
+}
+
+/**
+ * The first of exact, normalized, fuzzy that finds `wanted` in the row, from offset `offset`
+ * of cell `source` on. A value of punctuation only (normalized to nothing) is found as written or
+ * not at all; `fuzzy: false` (a reformatted date: the same digits in another order, where words
+ * in common say nothing) stops after the normalized stage.
+ */
+export function locateText(row: RowText, wanted: WantedText, fuzzy: boolean, source: number, offset: number): Found | undefined {
+  const exact = row.findWritten(wanted.written, source, offset);
+  if (exact) return { source: exact.cell, start: exact.start, end: exact.end, match: "exact" };
+  if (wanted.normalized === "") return undefined;
+  const folded = row.findFolded(wanted.normalized, source, row.cells[source]?.normalizedOffset(offset) ?? 0);
+  if (folded) {
+    const [start, end] = row.cells[folded.cell]!.writtenRange(folded.start, folded.end);
+    return { source: folded.cell, start, end, match: "normalized" };
+  }
+  if (!fuzzy) return undefined;
+  return findFuzzyIn(row, (wanted.words ??= new WordTokens(wanted.normalized).words), source, offset);
+}
+
+/** The first number written in the row (from the cursor on) that reads as `value`: exact when written as JSON writes it. */
+export function locateNumber(row: RowText, value: number, source: number, offset: number): Found | undefined {
+  if (source >= row.cells.length) return undefined;
+  const tolerance = 1e-9 * Math.max(1, Math.abs(value));
+  const from = row.writtenOffset(source, offset);
+  for (const written of row.numbers) {
+    if (written.start < from || !readsAs(written.values, value, tolerance)) continue;
+    const { cell, offset: start } = row.cellOfWritten(written.start);
+    const end = start + written.end - written.start;
+    const exact = row.cells[cell]!.text.slice(start, end) === String(value);
+    return { source: cell, start, end, match: exact ? "exact" : "normalized" };
+  }
+  return undefined;
+}
+
+function readsAs(values: readonly number[], value: number, tolerance: number): boolean {
+  for (let i = 0; i < values.length; i++) if (Math.abs(values[i]! - value) <= tolerance) return true;
+  return false;
+}
+
+function findFuzzyIn(row: RowText, wanted: readonly string[], source: number, offset: number): Found | undefined {
+  // All cells at once first: most rows lack the words of a value that is not in them.
+  if (!mayHoldFuzzy(row.folded, wanted)) return undefined;
+  for (let index = source; index < row.cells.length; index++) {
+    const cell = row.cells[index]!;
+    if (!mayHoldFuzzy(cell.normalized, wanted)) continue; // spares tokenizing a cell that cannot match
+    const { tokens } = cell;
+    const from = index === source ? countBelow(tokens.starts, cell.normalizedOffset(offset)) : 0;
+    const range = findFuzzy(wanted, tokens, from);
+    if (!range) continue;
+    const [start, end] = cell.writtenRange(tokens.starts[range.first]!, tokens.ends[range.last]!);
+    return { source: index, start, end, match: "fuzzy" };
+  }
+  return undefined;
+}

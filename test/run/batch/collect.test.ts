@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { collectAnswers, type CollectContext } from "../../../src/run/batch/collect.js";
+
+const context: CollectContext = {
+  replyFormat: { mode: "json_object" },
+  errors: { model: "gpt-4o-mini", baseURL: "http://127.0.0.1:1/v1", maxRetries: 0, secrets: ["sk-secret-key-123456789"] },
+};
+
+function completion(content: string, finish = "stop") {
+  return {
+    id: "chatcmpl-1",
+    object: "chat.completion",
+    created: 0,
+    model: "gpt-4o-mini",
+    choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, finish_reason: finish, logprobs: null }],
+    usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 },
+  };
+}
+const ok = (id: string, content: string) => JSON.stringify({ id: `batch_req_${id}`, custom_id: id, response: { status_code: 200, request_id: "req", body: completion(content) }, error: null });
+const failed = (id: string, status: number, code: string) =>
+  JSON.stringify({ id: `batch_req_${id}`, custom_id: id, response: { status_code: status, request_id: "req", body: { error: { message: `${code} sk-secret-key-123456789`, type: "x", code } } }, error: null });
+const notRun = (id: string, code: string) => JSON.stringify({ id: `batch_req_${id}`, custom_id: id, response: null, error: { code, message: "This request could not be executed before the completion window expired." } });
+
+describe("collectAnswers", () => {
+  it("matches replies by custom_id whatever the order, and skips blank lines", () => {
+    const output = { name: "file-out", text: `\n${ok("r2-a1", '{"n":2}')}\n\n${ok("r0-a1", '{"n":0}')}\n${ok("r1-a1", '{"n":1}')}\n` };
+    const answers = collectAnswers([output], ["r0-a1", "r1-a1", "r2-a1"], context);
+    for (const i of [0, 1, 2]) expect(answers.get(`r${i}-a1`)).toMatchObject({ reply: { content: `{"n":${i}}`, finishReason: "stop", usage: { prompt_tokens: 12 } } });
+  });
+
+  it("reads the error file: 5xx and 429 are retried, a 4xx fails the row with its code, expiry is retried", () => {
+    const errors = { name: "file-err", text: [failed("r0-a1", 500, "server_error"), failed("r1-a1", 429, "rate_limit_exceeded"), failed("r2-a1", 400, "context_length_exceeded"), notRun("r3-a1", "batch_expired")].join("\n") };
+    const answers = collectAnswers([{ name: "file-out", text: "" }, errors], ["r0-a1", "r1-a1", "r2-a1", "r3-a1"], context);
+    expect(answers.get("r0-a1")).toMatchObject({ retry: true, error: { code: "MODEL_ERROR" } });
+    expect(answers.get("r1-a1")).toMatchObject({ retry: true, error: { code: "RATE_LIMITED" } });
+    expect(answers.get("r2-a1")).toMatchObject({ retry: false, error: { code: "INPUT_TOO_LARGE" } });
+    expect(answers.get("r3-a1")).toMatchObject({ retry: true, error: { code: "TIMEOUT" } });
+    for (const answer of answers.values()) if ("error" in answer) expect(answer.error.message).not.toContain("sk-secret-key-123456789");
+  });
+
+  it("accounts for every submitted id: one in neither file is missing, and a damaged line is named by file and line", () => {
+    const output = { name: "file-out", text: `${ok("r0-a1", "{}")}\n{"custom_id": "r1-a1", "respo\n` };
+    const answers = collectAnswers([output], ["r0-a1", "r1-a1", "r5-a2"], context);
+    expect(answers.size).toBe(3);
+    const missing = answers.get("r5-a2");
+    expect(missing).toMatchObject({ retry: true, error: { code: "MODEL_ERROR" } });
+    expect(missing && "error" in missing && missing.error.message).toMatch(/no line for request r5-a2; line 2 of file-out could not be read/);
+  });
+
+  it("ignores lines of ids it did not submit (an earlier attempt's)", () => {
+    const answers = collectAnswers([{ name: "f", text: `${ok("r0-a1", "{}")}\n${ok("r0-a2", '{"x":1}')}` }], ["r0-a2"], context);
+    expect([...answers.keys()]).toEqual(["r0-a2"]);
+  });
+});
