@@ -1,5 +1,5 @@
 import pLimit, { type LimitFunction } from "p-limit";
-import { exhaustedResetMs, hasRoomLeft, positive, retryAfterMs, type HeaderReader } from "./rate-limit-headers.js";
+import { exhaustedResetMs, hasRoomLeft, positive, reportsNoRoom, retryAfterMs, type HeaderReader } from "./rate-limit-headers.js";
 
 /**
  * Request pacing shared by every call of a run: the one place that acts on rate limits (their
@@ -15,13 +15,19 @@ import { exhaustedResetMs, hasRoomLeft, positive, retryAfterMs, type HeaderReade
  *   for as long as the server asks (`retry-after-ms`, `retry-after`, else the reset time of the
  *   exhausted limit, else an exponential backoff). Waiters leave the gate at jittered times, so
  *   they do not come back in lockstep. A server reporting 0 remaining closes it too.
+ * - **Isolated 429s pass.** A flaky server or a busy proxy answers an odd request 429 while the
+ *   rest go through: once enough answers are in to tell (`SHARE_SPAN`), a 429 among few others
+ *   (under `SUSTAINED_SHARE` of recent answers) whose headers report no used-up limit is left to
+ *   the request's own retry, which waits as the server asks; the gate, window and pace stay. 429s
+ *   that keep coming, or headers that say the budget is spent, are a limit: gate and cut as below.
  * - **An adaptive window.** At most `window` requests are in flight. It starts at 1, so the first
  *   answer's headers are known before the rest of the run starts; then opens to the run's
  *   concurrency, spreading the first requests over one round trip (see `#startRamp`); halves on
  *   a 429 (once per episode, not once per 429 in flight); and grows back by one per window's
  *   worth of answers (additive increase, as in TCP congestion control).
  *
- * Transport retries stay the SDK's; the pacer sits in its `fetch`, so retries pass the gate too.
+ * Transport retries follow the SDK's rules (openai.ts); every attempt, retries included, passes
+ * the pacer, so retries wait at the gate too.
  */
 export interface PacerOptions {
   /** The most requests in flight: the run's concurrency. */
@@ -75,6 +81,17 @@ const PACE_CUT = 0.9;
 const PACE_FLOOR = 0.5;
 // Slow on purpose: a token estimate that is 10% off costs one 429 per ~200 answers, not one per 50.
 const PACE_RECOVERY_PER_ANSWER = 0.0005;
+/**
+ * The share of 429s is a moving average over about this many answers, and no 429 counts as
+ * isolated before that many are in (until then, the pacer cannot tell noise from a limit).
+ */
+const SHARE_SPAN = 32;
+/**
+ * From this share of 429s among recent answers, they are a limit, not noise. A flaky server at
+ * 3% stays 5 standard deviations of the average below it; a limit exceeded by a third or more
+ * (a 25%+ share) crosses it within about ten answers.
+ */
+const SUSTAINED_SHARE = 0.15;
 
 /** One paced request, from {@link Pacer.acquire} to {@link Pacer.settle}. */
 export interface PacingTicket {
@@ -110,6 +127,9 @@ export class Pacer {
   /** Consecutive 429-started backoffs without a success in between, for the exponential fallback. */
   #backoffs = 0;
   #window = 1;
+  /** Answers so far, and the moving share of 429s among them (see `SHARE_SPAN`). */
+  #answers = 0;
+  #share429 = 0;
   #episode = 0;
   #probing = true;
   /** Until this time, requests are spaced `#rampInterval` apart (GCRA without tolerance). */
@@ -173,7 +193,10 @@ export class Pacer {
         this.#refreshLimits();
       }
     }
-    if (answer.status === 429) return this.#onRateLimited(ticket, headers);
+    const limited = answer.status === 429;
+    this.#answers++;
+    this.#share429 += ((limited ? 1 : 0) - this.#share429) / SHARE_SPAN;
+    if (limited) return this.#onRateLimited(ticket, headers);
 
     this.#backoffs = 0;
     this.#pace = Math.min(1, this.#pace + PACE_RECOVERY_PER_ANSWER);
@@ -202,6 +225,7 @@ export class Pacer {
 
   #onRateLimited(ticket: PacingTicket, headers: HeaderReader): void {
     this.stats.rateLimited++;
+    if (this.#answers > SHARE_SPAN && this.#share429 < SUSTAINED_SHARE && !reportsNoRoom(headers, ticket.cost)) return;
     const wait =
       retryAfterMs(headers) ??
       exhaustedResetMs(headers) ??
