@@ -16,10 +16,11 @@ import { exhaustedResetMs, hasRoomLeft, positive, reportsNoRoom, retryAfterMs, t
  *   exhausted limit, else an exponential backoff). Waiters leave the gate at jittered times, so
  *   they do not come back in lockstep. A server reporting 0 remaining closes it too.
  * - **Isolated 429s pass.** A flaky server or a busy proxy answers an odd request 429 while the
- *   rest go through: once enough answers are in to tell (`SHARE_SPAN`), a 429 among few others
- *   (under `SUSTAINED_SHARE` of recent answers) whose headers report no used-up limit is left to
- *   the request's own retry, which waits as the server asks; the gate, window and pace stay. 429s
- *   that keep coming, or headers that say the budget is spent, are a limit: gate and cut as below.
+ *   rest go through. A 429 among few others (under `SUSTAINED_SHARE` of recent answers) whose
+ *   headers report no used-up limit is noise: once enough answers are in to tell (`SHARE_SPAN`),
+ *   it is left to the request's own retry, which waits as the server asks; before that it closes
+ *   the gate but cuts nothing. 429s that keep coming, or headers that say the budget is spent,
+ *   are a limit: gate and cut as below.
  * - **An adaptive window.** At most `window` requests are in flight. It starts at 1, so the first
  *   answer's headers are known before the rest of the run starts; then opens to the run's
  *   concurrency, spreading the first requests over one round trip (see `#startRamp`); halves on
@@ -225,13 +226,19 @@ export class Pacer {
 
   #onRateLimited(ticket: PacingTicket, headers: HeaderReader): void {
     this.stats.rateLimited++;
-    if (this.#answers > SHARE_SPAN && this.#share429 < SUSTAINED_SHARE && !reportsNoRoom(headers, ticket.cost)) return;
+    // A limit: the headers say the budget is spent, or 429s make up a good share of the answers.
+    const sustained = reportsNoRoom(headers, ticket.cost) || this.#share429 >= SUSTAINED_SHARE;
+    // Isolated, with enough answers in to tell: only the request that got it waits (its retry).
+    if (!sustained && this.#answers > SHARE_SPAN) return;
     const wait =
       retryAfterMs(headers) ??
       exhaustedResetMs(headers) ??
       Math.min(BACKOFF_BASE_MS * 2 ** this.#backoffs, BACKOFF_MAX_MS);
     this.#backoffs++;
     this.#closeGate(wait);
+    // Too early to tell a limit from noise: everyone waits as asked, but the window stays (and a
+    // probe stays a probe: the next success still opens the window).
+    if (!sustained) return;
     this.#probing = false;
     // A 429 whose headers show room left under both limits is not about this run's pace (the
     // server is busy, or something else throttles): wait as asked, but keep the window and pace.

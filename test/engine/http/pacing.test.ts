@@ -235,6 +235,14 @@ describe("Pacer: isolated 429s", () => {
     expect(run.sent).toEqual([0]);
   });
 
+  it("before enough answers are in, holds everyone for an odd 429 but cuts nothing: the next success still opens the window", () => {
+    const target = pacer({ concurrency: 8 });
+    target.settle(ticket(10), answer(429, { "retry-after-ms": "100" })); // the probe's answer
+    expect(target.stats).toMatchObject({ rateLimited: 1, windowCuts: 0 });
+    target.settle(ticket(10), answer(200));
+    expect(target.window).toBe(8);
+  });
+
   it("takes 429s that keep coming as a limit: the gate closes and the window is cut", async () => {
     const target = warmed();
     for (let i = 0; i < 8; i++) target.settle({ episode: target.stats.windowCuts, cost: 10, sentAt: 0 }, answer(429, { "retry-after-ms": "1000" }));
