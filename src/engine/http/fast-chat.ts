@@ -96,36 +96,43 @@ const TIMEOUT_CODES: ReadonlySet<string> = new Set(["UND_ERR_HEADERS_TIMEOUT", "
 /**
  * The fast path for `client` (see {@link fastChatServes}): one keep-alive connection pool to its
  * server, timed like the SDK path (the client's timeout from the moment a request goes out until
- * its headers arrive; the body is not timed), retried like the SDK.
+ * its headers arrive; the body within undici's default, as `fetch`), retried like the SDK.
  */
 export function createFastChat(client: OpenAI, pacer: Pacer, contact: FirstContact): FastChat {
   const rules = client as unknown as SdkRetryRules;
   const { maxRetries, timeout } = client;
   const url = new URL(client.baseURL);
-  const pool = newPool(url.origin, { connect: { timeout }, headersTimeout: timeout, bodyTimeout: 0 });
+  // undici's default body timeout (300 s) is the one Node's `fetch`, and so the SDK path, has.
+  const pool = newPool(url.origin, { connect: { timeout }, headersTimeout: timeout });
   // The SDK's own request for this client gives the path and the headers (key, organization,
   // project, user agent) it would send; built once, as it does not change within a run.
-  let template: Promise<{ path: string; headers: Record<string, string> }> | undefined;
-  const requestTemplate = () =>
-    (template ??= client.buildRequest({ method: "post", path: "/chat/completions", body: {} }, { retryCount: 0 }).then(({ req, url: full }) => {
-      const target = new URL(full);
-      return { path: target.pathname + target.search, headers: Object.fromEntries((req.headers as Headers).entries()) };
-    }));
+  let template: { path: string; headers: Record<string, string> } | undefined;
+  const buildTemplate = async () => {
+    const { req, url: full } = await client.buildRequest({ method: "post", path: "/chat/completions", body: {} }, { retryCount: 0 });
+    const target = new URL(full);
+    return { path: target.pathname + target.search, headers: Object.fromEntries((req.headers as Headers).entries()) };
+  };
 
   return async ({ body, cost, signal, guard }) => {
-    const { path, headers } = await requestTemplate();
+    const { path, headers } = (template ??= await buildTemplate());
     const json = JSON.stringify(body);
     for (let retriesRemaining = maxRetries; ; retriesRemaining--) {
       if (signal?.aborted) throw new OpenAI.APIUserAbortError();
       const retryCount = maxRetries - retriesRemaining;
-      const attemptHeaders = retryCount === 0 ? headers : { ...headers, "x-stainless-retry-count": String(retryCount) };
-      let answer: PacedResponse;
+      const options: Dispatcher.RequestOptions = {
+        path,
+        method: "POST",
+        headers: retryCount === 0 ? headers : { ...headers, "x-stainless-retry-count": String(retryCount) },
+        body: json,
+        signal: signal && relayOf(signal),
+      };
+      // The body is read before the pacer's slot is released: a connection is busy until then,
+      // and a slot freed earlier makes the pool open a second connection per slot.
+      const attempt = () => pacer.run(cost, signal, async () => answerOf(await pool.request(options)));
+      let answer: Answer;
       try {
-        answer = await contact.track(guard, () =>
-          pacer.run(cost, signal, async () =>
-            paced(await pool.request({ path, method: "POST", headers: attemptHeaders, body: json, signal: signal && relayOf(signal) })),
-          ),
-        );
+        // After the first answer of the run, FirstContact has nothing left to watch.
+        answer = await (contact.answered ? attempt() : contact.track(guard, attempt));
       } catch (error) {
         if (signal?.aborted) throw new OpenAI.APIUserAbortError();
         if (retriesRemaining > 0 && !guard.gaveUpOn) {
@@ -135,20 +142,16 @@ export function createFastChat(client: OpenAI, pacer: Pacer, contact: FirstConta
         if (TIMEOUT_CODES.has((error as { code?: string }).code ?? "")) throw new OpenAI.APIConnectionTimeoutError();
         throw new OpenAI.APIConnectionError({ cause: error as Error });
       }
-      const { status, response } = answer;
-      if (status >= 200 && status < 300) return JSON.parse(await response.body.text()) as OpenAI.Chat.Completions.ChatCompletion;
-      if (status >= 300 && status < 400) {
-        await response.body.dump();
-        return undefined;
-      }
+      const { status, text } = answer;
+      if (status >= 200 && status < 300) return JSON.parse(text) as OpenAI.Chat.Completions.ChatCompletion;
+      // A redirect, which `fetch` would follow: left to the SDK path.
+      if (status >= 300 && status < 400) return undefined;
       if (retriesRemaining > 0 && (await rules.shouldRetry(answer))) {
-        await response.body.dump();
         await pause(retryAfterMs(answer.headers) ?? rules.calculateDefaultRetryTimeoutMillis(retriesRemaining, maxRetries), signal);
         continue;
       }
-      const text = await response.body.text();
       const parsed = parseJson(text);
-      throw OpenAI.APIError.generate(status, parsed, parsed === undefined ? text : undefined, toHeaders(response.headers));
+      throw OpenAI.APIError.generate(status, parsed, parsed === undefined ? text : undefined, toHeaders(answer.raw));
     }
   };
 }
@@ -190,15 +193,18 @@ function relayOf(signal: AbortSignal): AbortRelay {
   return relay;
 }
 
-/** An undici response as the pacer and the SDK's `shouldRetry` read it: a status and `headers.get`. */
-interface PacedResponse {
+/** An answer as the pacer and the SDK's `shouldRetry` read it (a status and `headers.get`), with its body. */
+interface Answer {
   status: number;
   headers: HeaderReader;
-  response: Dispatcher.ResponseData;
+  raw: Dispatcher.ResponseData["headers"];
+  text: string;
 }
 
-function paced(response: Dispatcher.ResponseData): PacedResponse {
+async function answerOf(response: Dispatcher.ResponseData): Promise<Answer> {
   const raw = response.headers;
+  const redirect = response.statusCode >= 300 && response.statusCode < 400;
+  const text = redirect ? (await response.body.dump(), "") : await response.body.text();
   return {
     status: response.statusCode,
     headers: {
@@ -207,7 +213,8 @@ function paced(response: Dispatcher.ResponseData): PacedResponse {
         return value === undefined ? null : typeof value === "string" ? value : value.join(", ");
       },
     },
-    response,
+    raw,
+    text,
   };
 }
 
