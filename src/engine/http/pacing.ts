@@ -161,7 +161,8 @@ export class Pacer {
    */
   async run<T extends PacedAnswer>(cost: number, signal: AbortSignal | undefined, send: () => Promise<T>): Promise<T> {
     return this.#slots(async () => {
-      const ticket = await this.acquire(cost, signal);
+      // Most requests of a fast run meet no gate and no rate limit: no wait, no extra promise.
+      const ticket = this.#mustWait() ? await this.acquire(cost, signal) : this.#issue(cost);
       let answer: T | undefined;
       try {
         answer = await send();
@@ -175,9 +176,20 @@ export class Pacer {
   /** Waits for the gate and a rate slot (the caller holds a window slot). */
   async acquire(cost: number, signal?: AbortSignal): Promise<PacingTicket> {
     await this.#passGate(signal);
-    if (this.#limits.rpm !== undefined || this.#limits.tpm !== undefined || this.#now() < this.#rampUntil) {
-      await this.#takeRateSlot(cost, signal);
-    }
+    if (this.#spaced()) await this.#takeRateSlot(cost, signal);
+    return this.#issue(cost);
+  }
+
+  /** True when a request may have to wait: the gate is closed, or requests are being spaced. */
+  #mustWait(): boolean {
+    return this.#now() < this.#gateUntil || this.#spaced();
+  }
+
+  #spaced(): boolean {
+    return this.#limits.rpm !== undefined || this.#limits.tpm !== undefined || this.#now() < this.#rampUntil;
+  }
+
+  #issue(cost: number): PacingTicket {
     this.stats.requests++;
     return { episode: this.#episode, cost, sentAt: this.#now() };
   }
