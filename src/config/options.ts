@@ -2,7 +2,7 @@ import type OpenAI from "openai";
 import { ExtractError } from "../errors/extract-error.js";
 import type { ChatEngine, ExtractMode, Usage } from "../engine/types.js";
 import type { ResumeInfo } from "../run/journal.js";
-import { assertObjectSchema, type ObjectSchema } from "../schema/json-schema.js";
+import { assertObjectSchema, type ObjectSchema } from "../schema/zod-object.js";
 import { resolveConnection, type Connection } from "./connection.js";
 import { readEnvironment, type Environment } from "./env.js";
 
