@@ -9,16 +9,16 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { parseCommandLine, USAGE, type CliCommand } from "./args.js";
 import { renderForCli } from "./render.js";
-import { EVAL_CLI_NAMES, runEval } from "./eval-command.js";
 import { CLI_NAME_OF_OPTION } from "./flags.js";
-import { formatDryRun } from "../api/dry-run.js";
 import { ExtractError, redactSecrets } from "../errors/extract-error.js";
-import { estimateCsv, extractCsv, type CsvRunSummary } from "../api/extract-csv.js";
-import { formatBatchProgress, formatResume, formatSummary, ProgressLine } from "./progress.js";
+import type { CsvRunSummary } from "../api/extract-csv.js";
 import { DEFAULTS } from "../config/options.js";
 import { environmentSecrets, readEnvironment } from "../config/env.js";
-import { REPORT_CLI_NAMES, runReport, writeReport } from "./report-command.js";
-import { BATCH_CLI_NAMES, runBatchCommand } from "./batch-command.js";
+
+// Start-up is part of every run's cost (a one-row run against a local server should finish as
+// soon as the plainest script would): what a command does not use is not loaded. `--help` and
+// `--version` load the flags table only; a run loads the pipeline; the dry run, the report and
+// the subcommands load their own modules when asked for.
 
 // A CLI run is one long stream of short-lived request objects. By default V8 lets the heap grow
 // to about four times what survives a full collection before collecting again (~260 MB of RSS
@@ -41,10 +41,19 @@ interface Subcommand {
  * The subcommands. A first argument that names one is the command, never an input file: a file
  * called `eval` is given as `./eval`.
  */
-const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
-  eval: { run: runEval, cliNames: EVAL_CLI_NAMES },
-  report: { run: runReport, cliNames: REPORT_CLI_NAMES },
-  batch: { run: runBatchCommand, cliNames: BATCH_CLI_NAMES },
+const SUBCOMMANDS: Readonly<Record<string, () => Promise<Subcommand>>> = {
+  eval: async () => {
+    const { runEval, EVAL_CLI_NAMES } = await import("./eval-command.js");
+    return { run: runEval, cliNames: EVAL_CLI_NAMES };
+  },
+  report: async () => {
+    const { runReport, REPORT_CLI_NAMES } = await import("./report-command.js");
+    return { run: runReport, cliNames: REPORT_CLI_NAMES };
+  },
+  batch: async () => {
+    const { runBatchCommand, BATCH_CLI_NAMES } = await import("./batch-command.js");
+    return { run: runBatchCommand, cliNames: BATCH_CLI_NAMES };
+  },
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -98,6 +107,10 @@ async function runOne(command: CliCommand, input: string, stopSignal: AbortSigna
     const name = input === "-" ? "stdin" : path.basename(input, path.extname(input));
     options.out = path.join(command.outDir, `${name}.${options.format ?? DEFAULTS.format}`);
   }
+  const [{ extractCsv }, { formatBatchProgress, formatResume, formatSummary, ProgressLine }] = await Promise.all([
+    import("../api/extract-csv.js"),
+    import("./progress.js"),
+  ]);
   const progress = new ProgressLine(process.stderr, { enabled: process.stderr.isTTY === true && !command.quiet });
   const started = performance.now();
   try {
@@ -112,6 +125,7 @@ async function runOne(command: CliCommand, input: string, stopSignal: AbortSigna
     progress.finish();
     if (!command.quiet) process.stderr.write(`${summary.input}: ${formatSummary(summary)}\n`);
     if (command.report && !summary.interrupted) {
+      const { writeReport } = await import("./report-command.js");
       await writeReport(summary.output, command.report, { schema: options.schema, schemasDir: options.schemasDir, model: summary.model, run: summary });
       if (!command.quiet) process.stderr.write(`Report: ${command.report}\n`);
     }
@@ -123,6 +137,7 @@ async function runOne(command: CliCommand, input: string, stopSignal: AbortSigna
 
 /** `--dry-run`: the first row's messages and an estimate for the whole input; no network. */
 async function dryRun(command: CliCommand): Promise<number> {
+  const [{ estimateCsv }, { formatDryRun }] = await Promise.all([import("../api/extract-csv.js"), import("../api/dry-run.js")]);
   for (const input of command.inputs) {
     const { input: name, model, firstMessages, replyFormat, estimate } = await estimateCsv(input, command.options);
     const heading = command.inputs.length > 1 ? `== ${name}\n` : "";
@@ -172,8 +187,12 @@ function reportError(error: unknown, apiKey: string | undefined, cliNames: Reado
 }
 
 const argv = process.argv.slice(2);
-const subcommand = argv[0] !== undefined && Object.hasOwn(SUBCOMMANDS, argv[0]) ? SUBCOMMANDS[argv[0]] : undefined;
-(subcommand ? subcommand.run(argv.slice(1)).then((text) => print(process.stdout, text)) : main(argv)).then(
+const loadSubcommand = argv[0] !== undefined && Object.hasOwn(SUBCOMMANDS, argv[0]) ? SUBCOMMANDS[argv[0]] : undefined;
+let subcommand: Subcommand | undefined;
+(loadSubcommand
+  ? loadSubcommand().then((loaded) => (subcommand = loaded).run(argv.slice(1)).then((text) => print(process.stdout, text)))
+  : main(argv)
+).then(
   (code) => {
     process.exitCode = code;
   },

@@ -3,7 +3,7 @@ import { ExtractError } from "../errors/extract-error.js";
 import type { ChatEngine, ExtractMode, Usage } from "../engine/types.js";
 import type { ResumeInfo } from "../run/journal.js";
 import type { FewShotExample } from "../schema/examples.js";
-import { assertObjectSchema, type ObjectSchema } from "../schema/json-schema.js";
+import { assertObjectSchema, type ObjectSchema } from "../schema/zod-object.js";
 import { resolveConnection, type Connection } from "./connection.js";
 import { readEnvironment, type Environment } from "./env.js";
 

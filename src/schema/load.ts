@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
+import os from "node:os";
 import path from "node:path";
 import { createJiti } from "jiti";
 import { z } from "zod";
@@ -45,7 +46,19 @@ export const SCHEMA_EXTENSIONS = [".ts", ".mts", ".js", ".mjs", ".json"] as cons
  * `interopDefault: false` matters: jiti's default interop would see the zod object's own
  * `.default()` method and hand back that bound function instead of the schema.
  */
-const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, interopDefault: false });
+const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: transpiledCache(), interopDefault: false });
+
+/**
+ * Where jiti keeps transpiled schema files: transpiling costs a few hundred milliseconds of every
+ * run (it loads a compiler first), reading the result back almost nothing. jiti names an entry by
+ * the file's path and checks, on every read, that it was made from the same source text by the
+ * same jiti version, so an edited file is transpiled again. The folder is the user's own, not the
+ * shared temporary one, where another account could plant an entry; jiti goes without a cache
+ * when it cannot write there.
+ */
+function transpiledCache(): string {
+  return path.join(os.homedir(), ".cache", "llm-extract", "jiti");
+}
 
 /*
  * A schema file outside any project with zod (`/data/schemas/ticket.ts`, or a project that never
@@ -56,7 +69,7 @@ const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, i
 const ownZodFolder = path.dirname(createRequire(import.meta.url).resolve("zod/package.json"));
 const jitiWithOwnZod = createJiti(import.meta.url, {
   moduleCache: false,
-  fsCache: false,
+  fsCache: transpiledCache(),
   interopDefault: false,
   alias: { zod: ownZodFolder },
 });

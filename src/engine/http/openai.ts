@@ -2,7 +2,8 @@ import OpenAI, { AzureOpenAI } from "openai";
 import { ExtractError } from "../../errors/extract-error.js";
 import { fromApiError } from "./api-errors.js";
 import { Pacer, type PacingStats } from "./pacing.js";
-import { CALL_GUARD, FirstContact, unreachableServer } from "./first-contact.js";
+import { CALL_GUARD, FirstContact, unreachableServer, type CallGuard } from "./first-contact.js";
+import { createFastChat, fastChatServes } from "./fast-chat.js";
 import { estimateCost, isAzure, PACING_COST, withPacing, type FetchOptions } from "./paced-fetch.js";
 import { chatRequestBody, replyOf, tokenLimitFieldFor } from "./chat-body.js";
 import type { ChatEngine, CompletionReply, CompletionRequest, ReplyFormat } from "../types.js";
@@ -52,10 +53,11 @@ const PLACEHOLDER_KEY = "no-key";
 
 /**
  * A {@link ChatEngine} over the official `openai` SDK, for OpenAI and any server speaking the
- * Chat Completions API. Transport retries are the SDK's: exponential backoff with jitter that
- * honours `retry-after` / `retry-after-ms`; they are configured here, not re-implemented.
- * Every HTTP attempt, retries included, goes through one {@link Pacer} (see src/pacing.ts and
- * src/engine/paced-fetch.ts), which the SDK calls as its `fetch`.
+ * Chat Completions API. Transport retries follow the SDK's rules: exponential backoff with jitter
+ * that honours `retry-after` / `retry-after-ms` and `x-should-retry`. Requests go over undici on
+ * the fast path (fast-chat.ts), which reuses those rules, or through the SDK itself for a
+ * user-supplied `client` and Azure. Every HTTP attempt, retries included, goes through one
+ * {@link Pacer} (pacing.ts; on the SDK path as its `fetch`, paced-fetch.ts).
  *
  * Until the server has answered once, a connection that cannot be opened (refused, no such host)
  * is tried once more, then ends the run: `complete()` throws `CONNECTION_FAILED` marked `fatal`
@@ -66,7 +68,12 @@ const PLACEHOLDER_KEY = "no-key";
 export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
   const pacer = new Pacer({ concurrency: options.concurrency, rpm: options.rpm, tpm: options.tpm });
   const contact = new FirstContact();
-  const client = withPacing(options.client ?? createClient(options), pacer, contact);
+  const ownClient = options.client ?? createClient(options);
+  const client = withPacing(ownClient, pacer, contact);
+  // The fast path (fast-chat.ts) for the clients this engine builds itself for a plain
+  // OpenAI-compatible server; a user's own client (its fetch, headers, auth) and Azure's (its
+  // routing and Entra tokens) keep the SDK path, where client CPU is rarely what binds.
+  let fast = !options.client && !isAzure(ownClient) && fastChatServes(ownClient) ? createFastChat(ownClient, pacer, contact) : undefined;
   const { model } = options;
   const tokenLimitField = tokenLimitFieldFor(client.baseURL);
   // Azure keys are 32 hex digits or 84 base64-like characters, which no `sk-` pattern catches:
@@ -74,23 +81,43 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
   const secrets = [client.apiKey, options.apiKey, ...(options.secrets ?? [])];
   const azureDeployment = isAzure(client) ? (client.deploymentName ?? model) : undefined;
 
+  /** What a failed call throws: the end of the run when the server was never reachable, else the row's error. */
+  const failure = (error: unknown, guard: CallGuard, signal: AbortSignal | undefined, mode: ReplyFormat["mode"]) => {
+    const unreachable = signal?.aborted ? undefined : contact.runEndingCause(error, guard);
+    if (unreachable) return unreachableServer(client.baseURL, unreachable, error, secrets);
+    return fromApiError(error, { model, baseURL: client.baseURL, maxRetries: client.maxRetries, secrets, mode, azureDeployment });
+  };
+
   return {
     model,
     pacing: pacer.stats,
     async complete(request: CompletionRequest): Promise<CompletionReply> {
-      let completion: OpenAI.Chat.Completions.ChatCompletion;
       const replyFormat: ReplyFormat = request.replyFormat ?? { mode: "json_object" };
+      const body = chatRequestBody(model, request, tokenLimitField);
+      const cost = estimateCost(request.messages, request.maxTokens, replyFormat);
+      if (fast) {
+        // The fast path's own retry loop reads the guard; it has no per-call signal to abort.
+        const guard = contact.guard(() => undefined);
+        let completion: OpenAI.Chat.Completions.ChatCompletion | undefined;
+        try {
+          completion = await fast({ body, cost, signal: request.signal, guard });
+        } catch (error) {
+          throw failure(error, guard, request.signal, replyFormat.mode);
+        }
+        if (completion) return replyOf(completion, replyFormat, client.baseURL);
+        // A redirect: `fetch` follows it, so this call and the rest of the run take the SDK path.
+        fast = undefined;
+      }
+      let completion: OpenAI.Chat.Completions.ChatCompletion;
       const call = linkedSignal(request.signal);
       const guard = contact.guard(call.abort);
       try {
-        completion = await client.chat.completions.create(chatRequestBody(model, request, tokenLimitField), {
+        completion = await client.chat.completions.create(body, {
           signal: call.signal,
-          fetchOptions: { [PACING_COST]: estimateCost(request.messages, request.maxTokens, replyFormat), [CALL_GUARD]: guard } as FetchOptions,
+          fetchOptions: { [PACING_COST]: cost, [CALL_GUARD]: guard } as FetchOptions,
         });
       } catch (error) {
-        const unreachable = request.signal?.aborted ? undefined : contact.runEndingCause(error, guard);
-        if (unreachable) throw unreachableServer(client.baseURL, unreachable, error, secrets);
-        throw fromApiError(error, { model, baseURL: client.baseURL, maxRetries: client.maxRetries, secrets, mode: replyFormat.mode, azureDeployment });
+        throw failure(error, guard, request.signal, replyFormat.mode);
       } finally {
         call.release();
       }

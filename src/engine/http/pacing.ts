@@ -1,5 +1,5 @@
 import pLimit, { type LimitFunction } from "p-limit";
-import { exhaustedResetMs, hasRoomLeft, positive, retryAfterMs, type HeaderReader } from "./rate-limit-headers.js";
+import { exhaustedResetMs, hasRoomLeft, positive, reportsNoRoom, retryAfterMs, type HeaderReader } from "./rate-limit-headers.js";
 
 /**
  * Request pacing shared by every call of a run: the one place that acts on rate limits (their
@@ -15,13 +15,20 @@ import { exhaustedResetMs, hasRoomLeft, positive, retryAfterMs, type HeaderReade
  *   for as long as the server asks (`retry-after-ms`, `retry-after`, else the reset time of the
  *   exhausted limit, else an exponential backoff). Waiters leave the gate at jittered times, so
  *   they do not come back in lockstep. A server reporting 0 remaining closes it too.
+ * - **Isolated 429s pass.** A flaky server or a busy proxy answers an odd request 429 while the
+ *   rest go through. A 429 among few others (under `SUSTAINED_SHARE` of recent answers) whose
+ *   headers report no used-up limit is noise: once enough answers are in to tell (`SHARE_SPAN`),
+ *   it is left to the request's own retry, which waits as the server asks; before that it closes
+ *   the gate but cuts nothing. 429s that keep coming, or headers that say the budget is spent,
+ *   are a limit: gate and cut as below.
  * - **An adaptive window.** At most `window` requests are in flight. It starts at 1, so the first
  *   answer's headers are known before the rest of the run starts; then opens to the run's
  *   concurrency, spreading the first requests over one round trip (see `#startRamp`); halves on
  *   a 429 (once per episode, not once per 429 in flight); and grows back by one per window's
  *   worth of answers (additive increase, as in TCP congestion control).
  *
- * Transport retries stay the SDK's; the pacer sits in its `fetch`, so retries pass the gate too.
+ * Transport retries follow the SDK's rules (openai.ts); every attempt, retries included, passes
+ * the pacer, so retries wait at the gate too.
  */
 export interface PacerOptions {
   /** The most requests in flight: the run's concurrency. */
@@ -75,6 +82,17 @@ const PACE_CUT = 0.9;
 const PACE_FLOOR = 0.5;
 // Slow on purpose: a token estimate that is 10% off costs one 429 per ~200 answers, not one per 50.
 const PACE_RECOVERY_PER_ANSWER = 0.0005;
+/**
+ * The share of 429s is a moving average over about this many answers, and no 429 counts as
+ * isolated before that many are in (until then, the pacer cannot tell noise from a limit).
+ */
+const SHARE_SPAN = 32;
+/**
+ * From this share of 429s among recent answers, they are a limit, not noise. A flaky server at
+ * 3% stays 5 standard deviations of the average below it; a limit exceeded by a third or more
+ * (a 25%+ share) crosses it within about ten answers.
+ */
+const SUSTAINED_SHARE = 0.15;
 
 /** One paced request, from {@link Pacer.acquire} to {@link Pacer.settle}. */
 export interface PacingTicket {
@@ -110,6 +128,9 @@ export class Pacer {
   /** Consecutive 429-started backoffs without a success in between, for the exponential fallback. */
   #backoffs = 0;
   #window = 1;
+  /** Answers so far, and the moving share of 429s among them (see `SHARE_SPAN`). */
+  #answers = 0;
+  #share429 = 0;
   #episode = 0;
   #probing = true;
   /** Until this time, requests are spaced `#rampInterval` apart (GCRA without tolerance). */
@@ -140,7 +161,8 @@ export class Pacer {
    */
   async run<T extends PacedAnswer>(cost: number, signal: AbortSignal | undefined, send: () => Promise<T>): Promise<T> {
     return this.#slots(async () => {
-      const ticket = await this.acquire(cost, signal);
+      // Most requests of a fast run meet no gate and no rate limit: no wait, no extra promise.
+      const ticket = this.#mustWait() ? await this.acquire(cost, signal) : this.#issue(cost);
       let answer: T | undefined;
       try {
         answer = await send();
@@ -154,9 +176,20 @@ export class Pacer {
   /** Waits for the gate and a rate slot (the caller holds a window slot). */
   async acquire(cost: number, signal?: AbortSignal): Promise<PacingTicket> {
     await this.#passGate(signal);
-    if (this.#limits.rpm !== undefined || this.#limits.tpm !== undefined || this.#now() < this.#rampUntil) {
-      await this.#takeRateSlot(cost, signal);
-    }
+    if (this.#spaced()) await this.#takeRateSlot(cost, signal);
+    return this.#issue(cost);
+  }
+
+  /** True when a request may have to wait: the gate is closed, or requests are being spaced. */
+  #mustWait(): boolean {
+    return this.#now() < this.#gateUntil || this.#spaced();
+  }
+
+  #spaced(): boolean {
+    return this.#limits.rpm !== undefined || this.#limits.tpm !== undefined || this.#now() < this.#rampUntil;
+  }
+
+  #issue(cost: number): PacingTicket {
     this.stats.requests++;
     return { episode: this.#episode, cost, sentAt: this.#now() };
   }
@@ -173,7 +206,10 @@ export class Pacer {
         this.#refreshLimits();
       }
     }
-    if (answer.status === 429) return this.#onRateLimited(ticket, headers);
+    const limited = answer.status === 429;
+    this.#answers++;
+    this.#share429 += ((limited ? 1 : 0) - this.#share429) / SHARE_SPAN;
+    if (limited) return this.#onRateLimited(ticket, headers);
 
     this.#backoffs = 0;
     this.#pace = Math.min(1, this.#pace + PACE_RECOVERY_PER_ANSWER);
@@ -202,12 +238,19 @@ export class Pacer {
 
   #onRateLimited(ticket: PacingTicket, headers: HeaderReader): void {
     this.stats.rateLimited++;
+    // A limit: the headers say the budget is spent, or 429s make up a good share of the answers.
+    const sustained = reportsNoRoom(headers, ticket.cost) || this.#share429 >= SUSTAINED_SHARE;
+    // Isolated, with enough answers in to tell: only the request that got it waits (its retry).
+    if (!sustained && this.#answers > SHARE_SPAN) return;
     const wait =
       retryAfterMs(headers) ??
       exhaustedResetMs(headers) ??
       Math.min(BACKOFF_BASE_MS * 2 ** this.#backoffs, BACKOFF_MAX_MS);
     this.#backoffs++;
     this.#closeGate(wait);
+    // Too early to tell a limit from noise: everyone waits as asked, but the window stays (and a
+    // probe stays a probe: the next success still opens the window).
+    if (!sustained) return;
     this.#probing = false;
     // A 429 whose headers show room left under both limits is not about this run's pace (the
     // server is busy, or something else throttles): wait as asked, but keep the window and pace.

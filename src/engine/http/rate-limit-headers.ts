@@ -8,12 +8,17 @@ export interface HeaderReader {
   get(name: string): string | null;
 }
 
-/** True when the answer reports both remaining counts, and both have room for another request like this one. */
+/** True when the answer reports a remaining count, and every reported one has room for another request like this one. */
 export function hasRoomLeft(headers: HeaderReader, cost: number): boolean {
+  if (headers.get("x-ratelimit-remaining-requests") === null && headers.get("x-ratelimit-remaining-tokens") === null) return false;
+  return !reportsNoRoom(headers, cost);
+}
+
+/** True when a remaining count the answer reports (requests or tokens) has no room for another request like this one. */
+export function reportsNoRoom(headers: HeaderReader, cost: number): boolean {
   const requests = headers.get("x-ratelimit-remaining-requests");
   const tokens = headers.get("x-ratelimit-remaining-tokens");
-  if (requests === null && tokens === null) return false;
-  return (requests === null || Number(requests) >= 1) && (tokens === null || Number(tokens) >= cost);
+  return (requests !== null && Number(requests) < 1) || (tokens !== null && Number(tokens) < cost);
 }
 
 export function positive(value: string | null): number | undefined {

@@ -216,6 +216,52 @@ describe("Pacer: shared gate", () => {
   });
 });
 
+describe("Pacer: isolated 429s", () => {
+  /** A pacer past its probe that has seen `count` successes. */
+  function warmed(count = 40): Pacer {
+    const target = pacer({ concurrency: 8 });
+    for (let i = 0; i < count; i++) target.settle(ticket(10), answer(200));
+    return target;
+  }
+
+  it("lets an odd 429 among many successes pass: no gate for the others, no cut, counted", async () => {
+    const target = warmed();
+    target.settle(ticket(10), answer(429, { "retry-after-ms": "1000" }));
+    expect(target.window).toBe(8);
+    expect(target.stats).toMatchObject({ rateLimited: 1, windowCuts: 0 });
+    const run = launch(target, 1, () => answer(200));
+    await vi.advanceTimersByTimeAsync(0);
+    await run.done;
+    expect(run.sent).toEqual([0]);
+  });
+
+  it("before enough answers are in, holds everyone for an odd 429 but cuts nothing: the next success still opens the window", () => {
+    const target = pacer({ concurrency: 8 });
+    target.settle(ticket(10), answer(429, { "retry-after-ms": "100" })); // the probe's answer
+    expect(target.stats).toMatchObject({ rateLimited: 1, windowCuts: 0 });
+    target.settle(ticket(10), answer(200));
+    expect(target.window).toBe(8);
+  });
+
+  it("takes 429s that keep coming as a limit: the gate closes and the window is cut", async () => {
+    const target = warmed();
+    for (let i = 0; i < 8; i++) target.settle({ episode: target.stats.windowCuts, cost: 10, sentAt: 0 }, answer(429, { "retry-after-ms": "1000" }));
+    expect(target.stats.windowCuts).toBeGreaterThanOrEqual(1);
+    expect(target.window).toBeLessThan(8);
+    const run = launch(target, 1, () => answer(200));
+    await vi.advanceTimersByTimeAsync(5_000);
+    await run.done;
+    expect(run.sent[0]).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("takes a single 429 whose headers say the budget is spent as a limit, however many successes came before", () => {
+    const target = warmed();
+    target.settle(ticket(10), answer(429, { "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "1s" }));
+    expect(target.window).toBe(4);
+    expect(target.stats.windowCuts).toBe(1);
+  });
+});
+
 describe("rate-limit headers", () => {
   it.each([
     ["12ms", 12],
