@@ -19,6 +19,7 @@ import { DEFAULTS } from "../config/options.js";
 import { environmentSecrets, readEnvironment } from "../config/env.js";
 import { REPORT_CLI_NAMES, runReport, writeReport } from "./report-command.js";
 import { BATCH_CLI_NAMES, runBatchCommand } from "./batch-command.js";
+import { formatNextStep, formatResultsRead } from "./batch-file-text.js";
 
 // A CLI run is one long stream of short-lived request objects. By default V8 lets the heap grow
 // to about four times what survives a full collection before collecting again (~260 MB of RSS
@@ -71,6 +72,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     for (const input of command.inputs) {
       const summary = await runOne(command, input, stop.signal, abort.signal);
+      if (summary.batch?.offline?.waitingOn) continue; // an offline batch job's step: it says what to run next
       if (summary.interrupted) {
         process.stderr.write(resumeHint(summary));
         return EXIT.interrupted;
@@ -110,7 +112,11 @@ async function runOne(command: CliCommand, input: string, stopSignal: AbortSigna
       onBatchProgress: (event) => progress.show(formatBatchProgress(event)),
     });
     progress.finish();
-    if (!command.quiet) process.stderr.write(`${summary.input}: ${formatSummary(summary)}\n`);
+    if (!command.quiet) {
+      const waitingOn = summary.batch?.offline?.waitingOn;
+      process.stderr.write(formatResultsRead(summary.batch?.offline));
+      process.stderr.write(waitingOn ? formatNextStep(waitingOn, summary.model, argv) : `${summary.input}: ${formatSummary(summary)}\n`);
+    }
     if (command.report && !summary.interrupted) {
       await writeReport(summary.output, command.report, { schema: options.schema, schemasDir: options.schemasDir, model: summary.model, run: summary });
       if (!command.quiet) process.stderr.write(`Report: ${command.report}\n`);
