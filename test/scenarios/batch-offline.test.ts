@@ -157,6 +157,28 @@ describe("extract --batch-file / --batch-results (vLLM run-batch)", { timeout: 1
     expect(readFileSync(out, "utf8")).toBe(syncReference);
   });
 
+  it("with --batch-finish sync, sends the re-asks after round 1 to a server as synchronous calls", async () => {
+    const sub = await mkdtemp(path.join(dir, "sync-finish-"));
+    const out = path.join(sub, "out.csv");
+    const args = [input, "--schema", "person", "-m", MODEL, "--max-attempts", "2", "-o", out];
+    const requests = path.join(sub, "requests.jsonl");
+    expect((await runCli([...args, "--batch-file", requests], { env })).code).toBe(0);
+    const results = path.join(sub, "results.jsonl");
+    writeFileSync(results, answer(readLines(requests), (request) => missingInRound1(rowIndexOf(request.custom_id))));
+    const chat = await startChatServer();
+    chat.handle((request) => ({ reply: replyTo(request.body) }));
+    try {
+      const run = await runCli([...args, "--batch-results", results, "--batch-finish", "sync", "--base-url", chat.url], { env });
+      expect(run.code).toBe(1);
+      const reasked = Array.from({ length: ROWS }, (_, i) => i).filter((i) => firstInvalid(i) || alwaysInvalid(i) || missingInRound1(i));
+      expect(chat.bodies.map((body) => Number(JSON.parse(body.messages[1].content).id)).sort((a, b) => a - b)).toEqual(reasked);
+      for (const request of chat.requests) expect(request.schemaErrors).toEqual([]);
+    } finally {
+      await chat.close();
+    }
+    expect(readFileSync(out, "utf8")).toBe(syncReference);
+  });
+
   it("refuses a results line of another job, naming it, and a results file with no job to read it into", async () => {
     const sub = await mkdtemp(path.join(dir, "foreign-"));
     const out = path.join(sub, "out.csv");
