@@ -51,3 +51,47 @@ export default z.object({
 
 export const instructions =
   "Write pay in full units (80k -> 80000, 600万円 -> 6000000) for the period the posting states. Use 'unknown' for an enum the posting does not settle.";
+
+/**
+ * Few-shot examples, sent before every row (the columns of examples/jobs.csv). They show a
+ * title without its tags, pay per month in full units, and 'unknown' or null for what a
+ * recruiter's message leaves open.
+ */
+export const examples = [
+  {
+    input: {
+      posting_id: "J-2024-0412",
+      source: "jobboard.example",
+      text: "Medior DevOps Engineer (32-40 uur)\nBrightwave B.V. · Utrecht · Hybride (2 dagen per week op kantoor)\n€4.200 - €5.600 bruto per maand · Vast contract\n\nWat je meebrengt: minimaal 3 jaar ervaring met Terraform, AWS en GitHub Actions. Kennis van Python is een plus.",
+    },
+    output: {
+      title: "Medior DevOps Engineer",
+      company: "Brightwave B.V.",
+      location: { city: "Utrecht", region: null, country: "NL" },
+      remote: "hybrid",
+      employment_type: "full_time",
+      salary: { min: 4200, max: 5600, currency: "EUR", period: "month" },
+      seniority: "mid",
+      skills: ["Terraform", "AWS", "GitHub Actions", "Python"],
+      years_experience_min: 3,
+    },
+  },
+  {
+    input: {
+      posting_id: "J-2024-0438",
+      source: "email",
+      text: "Hi Alex,\n\nI'm recruiting for a fast-growing climate-tech client (can't name them yet) who need a Lead Data Engineer in Munich, two days a week on site. It's a 12-month freelance engagement, day rate negotiable. Stack: Spark, Airflow, dbt and Kafka.\n\nFancy a quick call this week?\n\nBest,\nNina",
+    },
+    output: {
+      title: "Lead Data Engineer",
+      company: null,
+      location: { city: "Munich", region: null, country: "DE" },
+      remote: "hybrid",
+      employment_type: "contract",
+      salary: null,
+      seniority: "lead",
+      skills: ["Spark", "Airflow", "dbt", "Kafka"],
+      years_experience_min: null,
+    },
+  },
+];

@@ -47,3 +47,54 @@ export default z.object({
 
 export const instructions =
   "Quoted earlier messages, agent lines and signatures are context: take the contact and the request from the customer's own words.";
+
+/**
+ * Few-shot examples, sent before every row (the columns of examples/tickets.csv). They show the
+ * customer's own words winning over a quoted agent reply, urgency by impact, and an English
+ * summary of a ticket in another language.
+ */
+export const examples = [
+  {
+    input: {
+      ticket_id: "T-20417",
+      received_at: "2024-05-13T07:48:02+02:00",
+      channel: "web_form",
+      subject: "Verkeerd artikel ontvangen",
+      body: "Goedemorgen,\n\nIn bestelling #NL-30582 zat in plaats van 2x Nimbus Room Sensor (art. NB-RS-1) één Nimbus Smart Plug (NB-SP-2). Kunt u de sensoren alsnog sturen en een retourlabel voor de stekker mailen?\n\nMet vriendelijke groet,\nSanne de Vries\nBakkerij De Korenschoof",
+    },
+    output: {
+      contact: { name: "Sanne de Vries", email: null, company: "Bakkerij De Korenschoof" },
+      product: "Nimbus Room Sensor",
+      category: "shipping",
+      sentiment: "neutral",
+      urgency: "medium",
+      order_id: "NL-30582",
+      order_items: [
+        { sku: "NB-RS-1", name: "Nimbus Room Sensor", quantity: 2 },
+        { sku: "NB-SP-2", name: "Nimbus Smart Plug", quantity: 1 },
+      ],
+      summary: "Order NL-30582 contained one Nimbus Smart Plug instead of the two Nimbus Room Sensors ordered.",
+      requested_action: "send the two room sensors and a return label for the smart plug",
+    },
+  },
+  {
+    input: {
+      ticket_id: "T-20452",
+      received_at: "2024-05-15T06:31:40Z",
+      channel: "email",
+      subject: "Re: [Case 88213] Hub offline",
+      body: "The reset you suggested didn't help. Since last night's 2.4.1 firmware update our Nimbus Hub H2 shows offline, so none of the 40 thermostats in the Leeds office can be controlled and the building is at 14°C.\n\nTom Hargreaves\nIT Manager, Wexford & Lane Solicitors\ntom.hargreaves@wexfordlane.example\n\n> On 14 May, Priya (Nimbus Support) wrote:\n> Please hold the reset button for 10 seconds and tell us if the hub reconnects.",
+    },
+    output: {
+      contact: { name: "Tom Hargreaves", email: "tom.hargreaves@wexfordlane.example", company: "Wexford & Lane Solicitors" },
+      product: "Nimbus Hub H2",
+      category: "bug",
+      sentiment: "negative",
+      urgency: "critical",
+      order_id: null,
+      order_items: [],
+      summary: "Since the 2.4.1 firmware update the office hub is offline, leaving 40 thermostats uncontrollable and the building cold.",
+      requested_action: "get the hub back online after the firmware update",
+    },
+  },
+];

@@ -30,9 +30,10 @@ export { ERROR_CODES, type ErrorCodeRule } from "./errors/codes.js";
 export type { RowError, RowResult } from "./core/row-result.js";
 export { groundRecord, type Grounding, type Span } from "./quality/grounding.js";
 export { loadSchema, listSchemas, type LoadedSchema, type LoadSchemaOptions } from "./schema/load.js";
+export type { FewShotExample } from "./schema/examples.js";
 export { toPromptJsonSchema, type ObjectSchema } from "./schema/json-schema.js";
 export { toStrictJsonSchema } from "./schema/strict-schema.js";
-export { buildSystemPrompt, buildMessages, type ChatMessage } from "./core/prompt.js";
+export { buildSystemPrompt, buildExampleMessages, buildMessages, type ChatMessage } from "./core/prompt.js";
 export type { ChatEngine, CompletionRequest, CompletionReply, ExtractMode, ReplyFormat, Usage } from "./engine/types.js";
 export {
   evaluate,

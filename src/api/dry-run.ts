@@ -9,7 +9,7 @@ import { minimalJsonFor } from "../schema/minimal-value.js";
 /** What a run would cost, estimated without calling the model. */
 export interface DryRunEstimate {
   rows: number;
-  /** Prompt tokens for one attempt per row (system + user message + framing), summed over all rows. */
+  /** Prompt tokens for one attempt per row (system message, examples, user message, framing), summed over all rows. */
   promptTokens: number;
   /**
    * Completion tokens of the run. `low`: every row answered with the shortest JSON that fits the
@@ -28,6 +28,8 @@ export interface DryRunEstimate {
 export interface DryRunOptions {
   /** The run's system prompt, from `buildSystemPrompt`. */
   systemPrompt: string;
+  /** The run's few-shot example messages, from `buildExampleMessages`. @default [] */
+  exampleMessages?: readonly ChatMessage[];
   /** The JSON Schema the model is asked to follow, from `toPromptJsonSchema`. */
   jsonSchema: Record<string, unknown>;
   model: string;
@@ -52,15 +54,15 @@ export async function estimateRun(
   records: AsyncIterable<InputRecord> | Iterable<InputRecord>,
   options: DryRunOptions,
 ): Promise<DryRunEstimate> {
-  const { systemPrompt, jsonSchema, model, maxTokens } = options;
+  const { systemPrompt, exampleMessages = [], jsonSchema, model, maxTokens } = options;
   const tier = options.batch ? "batch" : "standard";
-  const countPrompt = promptTokenCounter(systemPrompt, model);
+  const countPrompt = promptTokenCounter(systemPrompt, model, exampleMessages);
 
   let rows = 0;
   let promptTokens = 0;
   for await (const record of records) {
     rows += 1;
-    promptTokens += countPrompt(buildMessages(systemPrompt, record));
+    promptTokens += countPrompt(buildMessages(systemPrompt, record, exampleMessages));
   }
 
   const lowPerRow = countTokens(JSON.stringify(minimalJsonFor(jsonSchema)), model);
@@ -94,7 +96,7 @@ export function formatDryRun(
   const lines: string[] = [];
   if (firstMessages && firstMessages.length > 0) {
     lines.push("Messages for the first row:", "");
-    for (const message of firstMessages) lines.push(`── ${message.role} ──`, message.content, "");
+    for (const message of firstMessages) lines.push(`── ${message.role}${message.example ? " (example)" : ""} ──`, message.content, "");
   } else {
     lines.push("The input has no rows.", "");
   }

@@ -242,7 +242,7 @@ export interface CsvEstimate {
  */
 export async function estimateCsv<S extends SchemaInput>(
   input: string | NodeJS.ReadableStream,
-  options: Pick<ExtractCsvOptions<S>, "schema" | "schemasDir" | "instructions" | "model" | "columns" | "maxTokens" | "delimiter" | "mode" | "batch">,
+  options: Pick<ExtractCsvOptions<S>, "schema" | "schemasDir" | "instructions" | "examples" | "model" | "columns" | "maxTokens" | "delimiter" | "mode" | "batch">,
 ): Promise<CsvEstimate> {
   const { delimiter } = normalizeCsvOptions(input, { delimiter: options.delimiter });
   const context = await preparePrompt(options);
@@ -252,12 +252,13 @@ export async function estimateCsv<S extends SchemaInput>(
   async function* records(): AsyncGenerator<InputRecord> {
     for await (const row of csv.rows) {
       const record = pick(row.record, columns);
-      firstMessages ??= buildMessages(context.systemPrompt, record);
+      firstMessages ??= buildMessages(context.systemPrompt, record, context.exampleMessages);
       yield record;
     }
   }
   const { model, maxTokens } = context.settings;
-  const estimate = await estimateRun(records(), { systemPrompt: context.systemPrompt, jsonSchema: context.jsonSchema, model, maxTokens, batch: options.batch });
+  const { systemPrompt, exampleMessages, jsonSchema } = context;
+  const estimate = await estimateRun(records(), { systemPrompt, exampleMessages, jsonSchema, model, maxTokens, batch: options.batch });
   return { input: csv.name, model, firstMessages, replyFormat: context.replyFormat, estimate };
 }
 

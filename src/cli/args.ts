@@ -93,7 +93,10 @@ export function explainMistake(argv: readonly string[], flags: readonly AnyFlagS
     if (token.kind !== "option") continue;
     const spec = known.get(token.name);
     const negative = token.rawName.startsWith("--no-") && !token.rawName.startsWith(`--${token.name}`);
-    if (!spec || (negative && spec.type !== "boolean")) return unknownFlag(token.rawName, flags);
+    // A `no-` flag of its own (--no-examples) negates a string flag.
+    const negatable = spec?.type === "boolean" || known.get(`no-${token.name}`)?.type === "boolean";
+    if (!spec || (negative && !negatable)) return unknownFlag(token.rawName, flags);
+    if (negative && spec.type === "string") continue;
     if (spec.type === "string" && (token.value === undefined || (!token.inlineValue && token.value.startsWith("-") && token.value !== "-"))) {
       return missingValue(spec, token.rawName, token.value);
     }

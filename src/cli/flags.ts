@@ -82,6 +82,15 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   { name: "columns", type: "string", option: "columns", parse: columnList, value: "<a,b,...>", help: "input columns sent to the model (default: all)" },
   { name: "instructions", type: "string", option: "instructions", parse: instructions, value: "<text|@file>", help: "extra instructions for the model" },
+  {
+    name: "examples",
+    type: "string",
+    option: "examples",
+    value: "<file.jsonl>",
+    help: 'more few-shot examples, one {"input": {...}, "output": {...}}\nper line, after the schema\'s own (<schema>.examples.jsonl)',
+  },
+  // Read by parseArgs as `examples: false` (its allowNegative strips the `no-`), which turns every example off.
+  { name: "no-examples", type: "boolean", help: "send no few-shot examples, not even the schema's" },
   { name: "resume", type: "boolean", option: "resume", help: "reuse rows an earlier run of the same job finished (needs -o)" },
   {
     name: "batch",

@@ -128,7 +128,7 @@ export function formatResume(info: ResumeInfo): string {
     line += ` ${count(failed, "failed row")} ${failed === 1 ? "is" : "are"} tried again if the failure may pass (a transport error, or attempts or output tokens raised since).`;
   }
   const other = rows - reusable - failed - earlierVersion;
-  if (other > 0) line += ` ${INTEGER.format(other)} ${other === 1 ? "was" : "were"} done with another schema, prompt, model, mode or temperature and ${other === 1 ? "is" : "are"} sent again.`;
+  if (other > 0) line += ` ${INTEGER.format(other)} ${other === 1 ? "was" : "were"} done with another schema, prompt, examples, model, mode or temperature and ${other === 1 ? "is" : "are"} sent again.`;
   if (earlierVersion > 0) line += ` ${INTEGER.format(earlierVersion)} ${earlierVersion === 1 ? "was" : "were"} written by an earlier version: reused only if no setting changed.`;
   return line;
 }

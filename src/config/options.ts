@@ -2,6 +2,7 @@ import type OpenAI from "openai";
 import { ExtractError } from "../errors/extract-error.js";
 import type { ChatEngine, ExtractMode, Usage } from "../engine/types.js";
 import type { ResumeInfo } from "../run/journal.js";
+import type { FewShotExample } from "../schema/examples.js";
 import { assertObjectSchema, type ObjectSchema } from "../schema/json-schema.js";
 import { resolveConnection, type Connection } from "./connection.js";
 import { readEnvironment, type Environment } from "./env.js";
@@ -41,6 +42,14 @@ export interface ExtractOptions<S extends SchemaInput = SchemaInput> {
   schema: S;
   /** Extra instructions for the model, appended after the schema file's own `instructions`. */
   instructions?: string;
+  /**
+   * Few-shot examples, sent before every row as user/assistant message pairs. `true` sends the
+   * schema file's own (its `examples` export and `<schema>.examples.jsonl` beside it); a path to a
+   * JSON Lines file (one `{"input": {...}, "output": {...}}` per line) or a list of
+   * `{ input, output }` adds these after them; `false` sends none. Each output is checked against
+   * the schema before any call. @default true
+   */
+  examples?: boolean | string | readonly FewShotExample[];
   /** @default $EXTRACT_MODEL, else "gpt-4o-mini" */
   model?: string;
   /** A ready `OpenAI` client (e.g. `AzureOpenAI`, or one with custom fetch); overrides `baseURL`/`apiKey`. */
@@ -223,6 +232,7 @@ export const DEFAULTS = {
   strict: false,
   formulaGuard: true,
   grounding: true,
+  examples: true,
   coerce: true,
   batchFinish: "batch",
   batchPoll: 30_000,
@@ -267,6 +277,8 @@ export interface Settings {
   columns?: readonly string[];
   grounding: boolean;
   instructions?: string;
+  /** See {@link ExtractOptions.examples}. */
+  examples: boolean | string | readonly FewShotExample[];
   /** The folder of named schemas, as given (relative paths are taken from the working directory). */
   schemasDir: string;
   /** Where the HTTP engine connects, and the keys to scrub from its messages. */
@@ -329,6 +341,7 @@ export function normalizeOptions(options: Omit<ExtractOptions, "schema">, env: E
     columns: options.columns,
     grounding: options.grounding ?? DEFAULTS.grounding,
     instructions: options.instructions,
+    examples: options.examples ?? DEFAULTS.examples,
     mode: options.mode ?? DEFAULTS.mode,
     schemasDir: schemasDirOf(options.schemasDir, env),
     connection: resolveConnection(options, env),
@@ -343,6 +356,10 @@ export function normalizeOptions(options: Omit<ExtractOptions, "schema">, env: E
     throw invalidOption("columns", "a non-empty list of column names", settings.columns);
   }
   if (typeof settings.grounding !== "boolean") throw invalidOption("grounding", "true or false", options.grounding);
+  const { examples } = settings;
+  if (!(typeof examples === "boolean" || (typeof examples === "string" && examples !== "") || Array.isArray(examples))) {
+    throw invalidOption("examples", "true, false, the path of a JSON Lines file or a list of { input, output }", examples);
+  }
   if (typeof settings.coerce !== "boolean") throw invalidOption("coerce", "true or false", options.coerce);
   // A cap below the first budget would shrink the budget after a cut-off reply.
   settings.maxTokensCap = Math.max(settings.maxTokensCap, settings.maxTokens);

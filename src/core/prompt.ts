@@ -1,7 +1,8 @@
 import type { ChatMessage } from "../engine/types.js";
+import type { FewShotExample } from "../schema/examples.js";
 import type { JsonSchema } from "../schema/json-schema.js";
 
-export type { ChatMessage };
+export type { ChatMessage, FewShotExample };
 
 /** A row as the model sees it: the selected columns, or `{ text }` for a plain string. */
 export type InputRecord = Record<string, unknown>;
@@ -33,14 +34,28 @@ export function buildSystemPrompt(jsonSchema: JsonSchema, instructions: readonly
 }
 
 /**
- * The messages for a row's first attempt. The record goes in the user message as JSON, so any
- * quote, newline or "ignore previous instructions" in a cell stays inside a JSON string value.
+ * Few-shot examples as the messages that go between the system message and the row: for each,
+ * a user message holding its input encoded exactly as a row is, and an assistant message holding
+ * its output (marked `example`, see {@link ChatMessage.example}). Built once per run, and the
+ * same objects go into every row's messages, so the prefix is byte-identical for every row
+ * (providers' prompt caching applies to it).
  */
-export function buildMessages(systemPrompt: string, record: InputRecord): ChatMessage[] {
-  return [
-    { role: "system", content: systemPrompt },
-    { role: "user", content: JSON.stringify(record) },
-  ];
+export function buildExampleMessages(examples: readonly FewShotExample[]): readonly ChatMessage[] {
+  return Object.freeze(
+    examples.flatMap((example): ChatMessage[] => [
+      Object.freeze({ role: "user", content: JSON.stringify(example.input) }),
+      Object.freeze({ role: "assistant", content: JSON.stringify(example.output), example: true }),
+    ]),
+  );
+}
+
+/**
+ * The messages for a row's first attempt: the system message, the few-shot examples (from
+ * {@link buildExampleMessages}), then the row. The record goes in the user message as JSON, so
+ * any quote, newline or "ignore previous instructions" in a cell stays inside a JSON string value.
+ */
+export function buildMessages(systemPrompt: string, record: InputRecord, examples: readonly ChatMessage[] = []): ChatMessage[] {
+  return [{ role: "system", content: systemPrompt }, ...examples, { role: "user", content: JSON.stringify(record) }];
 }
 
 const REPLY_AGAIN = "Reply again with only the corrected JSON object for the same record.";

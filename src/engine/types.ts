@@ -5,6 +5,13 @@ import type { JsonSchema } from "../schema/json-schema.js";
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
   content: string;
+  /**
+   * True on the assistant message of a few-shot example: the record the model should give for the
+   * example's input, not a reply of this row. In `tools` mode it is sent as a call of the mode's
+   * function (with the tool message that answers it), the way the model's own reply comes back.
+   * Never sent on the wire.
+   */
+  example?: true;
 }
 
 /** Tokens billed for one or more model calls, in the Chat Completions API's own terms. */

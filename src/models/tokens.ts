@@ -90,18 +90,28 @@ function sumRequest(messages: readonly ChatMessage[], countMessage: (message: Ch
 
 /**
  * A prompt-token counter for the requests of one run: like {@link countChatTokens}, but the run's
- * system message, byte-identical in every request, is counted once when the counter is made
- * rather than once per request. The dry run and the `maxInputTokens` check both count with it.
+ * system message and few-shot example messages, the same in every request, are counted once when
+ * the counter is made rather than once per request. The dry run and the `maxInputTokens` check
+ * both count with it. (In `tools` mode an example's answer goes as a function call, which the
+ * API frames a little differently: the count is then close, not exact.)
  *
+ * @param examples The run's example messages, from `buildExampleMessages` (recognized by identity).
  * @example
  * const countPrompt = promptTokenCounter(systemPrompt, "gpt-4o-mini");
  * countPrompt(buildMessages(systemPrompt, record)); // === countChatTokens(buildMessages(systemPrompt, record), "gpt-4o-mini")
  */
-export function promptTokenCounter(systemPrompt: string, model: string): (messages: readonly ChatMessage[]) => number {
+export function promptTokenCounter(
+  systemPrompt: string,
+  model: string,
+  examples: readonly ChatMessage[] = [],
+): (messages: readonly ChatMessage[]) => number {
   const systemTokens = countMessageTokens({ role: "system", content: systemPrompt }, model);
+  const exampleTokens = new Map(examples.map((message) => [message, countMessageTokens(message, model)]));
   return (messages) =>
     sumRequest(messages, (message) =>
-      message.role === "system" && message.content === systemPrompt ? systemTokens : countMessageTokens(message, model),
+      message.role === "system" && message.content === systemPrompt
+        ? systemTokens
+        : (exampleTokens.get(message) ?? countMessageTokens(message, model)),
     );
 }
 

@@ -27,7 +27,7 @@ export async function extractRecord<S extends ObjectSchema>(context: RunContext<
  */
 export function firstCall(context: PromptContext, record: InputRecord): RowState | RowResult<never> {
   const { settings } = context;
-  const firstMessages = buildMessages(context.systemPrompt, record);
+  const firstMessages = buildMessages(context.systemPrompt, record, context.exampleMessages);
   if (context.countInputTokens && settings.maxInputTokens !== undefined) {
     const limit = { maxInputTokens: settings.maxInputTokens, countInputTokens: context.countInputTokens, model: settings.model };
     const tooLarge = checkInputSize(record, firstMessages, limit);

@@ -2,9 +2,10 @@ import type { ChatEngine, ReplyFormat } from "../engine/types.js";
 import { ExtractError } from "../errors/extract-error.js";
 import { runFingerprint } from "./journal.js";
 import { checkSchemaOption, normalizeOptions, type ExtractOptions, type Settings } from "../config/options.js";
-import { buildSystemPrompt, type ChatMessage } from "../core/prompt.js";
+import { buildExampleMessages, buildSystemPrompt, type ChatMessage } from "../core/prompt.js";
 import { toPromptJsonSchema, type JsonSchema, type ObjectSchema } from "../schema/json-schema.js";
 import { loadSchema } from "../schema/load.js";
+import { addedExamples, selectExampleColumns } from "../schema/examples.js";
 import { schemaName, toStrictJsonSchema } from "../schema/strict-schema.js";
 import { promptTokenCounter } from "../models/tokens.js";
 
@@ -15,12 +16,17 @@ export interface PromptContext<S extends ObjectSchema = ObjectSchema> {
   jsonSchema: JsonSchema;
   /** The system message, byte-identical for every row. */
   systemPrompt: string;
+  /**
+   * The few-shot examples as the messages between the system message and each row (the same
+   * objects for every row): pass them to `buildMessages`. [] without examples.
+   */
+  exampleMessages: readonly ChatMessage[];
   /** How the JSON is asked for (the `mode`), with the strict schema where the mode needs one. */
   replyFormat: ReplyFormat;
   settings: Settings;
   /**
-   * Hash of what decides an answer besides the row (system prompt, model, mode, temperature):
-   * rows match stored results only under the same one. Budgets are not in it.
+   * Hash of what decides an answer besides the row (system prompt, examples, model, mode,
+   * temperature): rows match stored results only under the same one. Budgets are not in it.
    */
   fingerprint: string;
   /**
@@ -29,8 +35,8 @@ export interface PromptContext<S extends ObjectSchema = ObjectSchema> {
    */
   legacyFingerprint: string;
   /**
-   * With `maxInputTokens`: the prompt tokens of a first attempt's messages (system message counted
-   * once per run). Undefined without it, so runs that set no limit never load a tokenizer.
+   * With `maxInputTokens`: the prompt tokens of a first attempt's messages (system message and
+   * examples counted once per run). Undefined without it, so runs that set no limit never load a tokenizer.
    */
   countInputTokens?: (messages: readonly ChatMessage[]) => number;
 }
@@ -49,8 +55,12 @@ export interface RunContext<S extends ObjectSchema = ObjectSchema> extends Promp
 export async function preparePrompt(options: Omit<ExtractOptions, "onProgress">): Promise<PromptContext> {
   const settings = normalizeOptions(options);
   checkSchemaOption(options.schema);
-  const loaded = typeof options.schema === "string" ? await loadSchema(options.schema, { schemasDir: settings.schemasDir }) : undefined;
+  const withExamples = settings.examples !== false;
+  const loaded =
+    typeof options.schema === "string" ? await loadSchema(options.schema, { schemasDir: settings.schemasDir, examples: withExamples }) : undefined;
   const schema = loaded?.schema ?? (options.schema as ObjectSchema);
+  const examples = withExamples ? [...(loaded?.examples ?? []), ...(await addedExamples(settings.examples, schema))] : [];
+  const exampleMessages = buildExampleMessages(selectExampleColumns(examples, settings.columns));
   const jsonSchema = withSchemaFile(loaded?.file, () => toPromptJsonSchema(schema));
   const systemPrompt = buildSystemPrompt(jsonSchema, [loaded?.instructions, settings.instructions]);
   // The embedded engine decodes under a grammar made from the schema whatever the mode: no
@@ -62,19 +72,22 @@ export async function preparePrompt(options: Omit<ExtractOptions, "onProgress">)
   // A resume never mixes modes. json_object, the mode every run had before there were others,
   // leaves the hash as it was, so that journals written then stay usable.
   const modePart = mode === "json_object" ? {} : { mode };
+  // Likewise a run without examples hashes as runs did before there were any.
+  const examplesPart = exampleMessages.length ? { examples: exampleMessages.map((message) => message.content) } : {};
   // Budgets change no answer already given, so raising one (as a SCHEMA_MISMATCH or
   // OUTPUT_TRUNCATED message advises) must not make a resume pay again for every finished row.
-  const fingerprint = runFingerprint({ systemPrompt, model, temperature, ...modePart });
-  const legacyFingerprint = runFingerprint({ systemPrompt, model, maxAttempts, maxTokens, maxTokensCap, temperature, ...modePart });
+  const fingerprint = runFingerprint({ systemPrompt, model, temperature, ...modePart, ...examplesPart });
+  const legacyFingerprint = runFingerprint({ systemPrompt, model, maxAttempts, maxTokens, maxTokensCap, temperature, ...modePart, ...examplesPart });
   return {
     schema,
     jsonSchema,
     systemPrompt,
+    exampleMessages,
     replyFormat,
     settings,
     fingerprint,
     legacyFingerprint,
-    countInputTokens: inputTokenCounter(systemPrompt, settings),
+    countInputTokens: inputTokenCounter(systemPrompt, exampleMessages, settings),
   };
 }
 
@@ -107,9 +120,9 @@ function withSchemaFile<T>(file: string | undefined, convert: () => T): T {
   }
 }
 
-function inputTokenCounter(systemPrompt: string, settings: Settings): PromptContext["countInputTokens"] {
+function inputTokenCounter(systemPrompt: string, exampleMessages: readonly ChatMessage[], settings: Settings): PromptContext["countInputTokens"] {
   if (settings.maxInputTokens === undefined) return undefined;
-  return promptTokenCounter(systemPrompt, settings.model);
+  return promptTokenCounter(systemPrompt, settings.model, exampleMessages);
 }
 
 /**

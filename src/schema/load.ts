@@ -6,6 +6,7 @@ import { z } from "zod";
 import { ExtractError } from "../errors/extract-error.js";
 import { schemasDirOf } from "../config/options.js";
 import { assertObjectSchema, isZodObject, type ObjectSchema } from "./json-schema.js";
+import { checkExamples, readExamplesFile, siblingExamplesFile, type ExampleSource, type FewShotExample } from "./examples.js";
 
 /** A schema ready to use: the zod object plus what the schema file says about itself. */
 export interface LoadedSchema {
@@ -13,6 +14,11 @@ export interface LoadedSchema {
   schema: ObjectSchema;
   /** The schema file's named export `instructions`, if any. */
   instructions?: string;
+  /**
+   * Few-shot examples: the schema file's named export `examples`, then the lines of
+   * `<schema>.examples.jsonl` beside it; each checked against the schema. [] when there are none.
+   */
+  examples: FewShotExample[];
   /** Absolute path of the file it came from. */
   file: string;
 }
@@ -23,6 +29,8 @@ export interface LoadSchemaOptions {
   cwd?: string;
   /** Folder searched for schema names. @default $EXTRACT_SCHEMAS_DIR, else `<cwd>/schemas` */
   schemasDir?: string;
+  /** Read (and check) the schema's few-shot examples; false leaves them out unread. @default true */
+  examples?: boolean;
 }
 
 /** File endings a schema may have, in the order a bare name is tried. */
@@ -68,17 +76,34 @@ function zodReachableFrom(file: string): boolean {
  * .ts/.mts/.js/.mjs module (default export: a zod object; optional named export
  * `instructions`) or to a .json JSON Schema. A path is taken from `cwd`, then from `schemasDir`.
  * A module may live anywhere: where its folder has no zod, its `import ... from "zod"` gets
- * llm-extract's own.
+ * llm-extract's own. Its few-shot examples are its named export `examples` (a list of
+ * `{ input, output }`) and the lines of `<schema>.examples.jsonl` beside it (for a .json schema too).
  *
  * @throws ExtractError `SCHEMA_NOT_FOUND` (listing the schemas that exist), `SCHEMA_LOAD_FAILED`
  * (syntax error or exception while importing, with file and line), `SCHEMA_INVALID` (no default
- * export, or not a zod object).
+ * export, not a zod object, or an example that does not fit: naming the example and the field).
  */
 export async function loadSchema(ref: string, options: LoadSchemaOptions = {}): Promise<LoadedSchema> {
   const cwd = options.cwd ?? process.cwd();
   const schemasDir = path.resolve(cwd, schemasDirOf(options.schemasDir));
   const file = await resolveSchemaFile(ref, cwd, schemasDir);
-  return file.endsWith(".json") ? loadJsonSchemaFile(file) : loadModuleFile(file);
+  const { loaded, exported } = file.endsWith(".json") ? await loadJsonSchemaFile(file) : await loadModuleFile(file);
+  if (options.examples === false) return loaded;
+  const inFile = exported === undefined ? [] : checkExamples(exported, loaded.schema, exportSource(file));
+  const beside = await readExamplesFile(siblingExamplesFile(file), true);
+  const inSibling = beside ? checkExamples(beside.examples, loaded.schema, beside.source) : [];
+  return { ...loaded, examples: [...inFile, ...inSibling] };
+}
+
+/** How the examples a schema module exports are named in messages. */
+function exportSource(file: string): ExampleSource {
+  return { file, list: `the examples export of ${file}`, name: (index: number) => `examples[${index}] of ${file}` };
+}
+
+/** A schema file's contents: the schema, and the examples it exports, not yet checked. */
+interface SchemaFileContents {
+  loaded: LoadedSchema;
+  exported?: unknown;
 }
 
 function looksLikePath(ref: string): boolean {
@@ -131,7 +156,7 @@ async function isFile(file: string): Promise<boolean> {
   );
 }
 
-async function loadModuleFile(file: string): Promise<LoadedSchema> {
+async function loadModuleFile(file: string): Promise<SchemaFileContents> {
   let module: Record<string, unknown>;
   try {
     const loader = zodReachableFrom(file) ? jiti : jitiWithOwnZod;
@@ -160,10 +185,10 @@ async function loadModuleFile(file: string): Promise<LoadedSchema> {
   if (instructions !== undefined && typeof instructions !== "string") {
     throw new ExtractError("SCHEMA_INVALID", `The \`instructions\` export of ${file} must be a string.`, { file });
   }
-  return { schema, instructions, file };
+  return { loaded: { schema, instructions, file, examples: [] }, exported: module.examples };
 }
 
-async function loadJsonSchemaFile(file: string): Promise<LoadedSchema> {
+async function loadJsonSchemaFile(file: string): Promise<SchemaFileContents> {
   const text = await readFile(file, "utf8");
   let json: unknown;
   try {
@@ -190,7 +215,7 @@ async function loadJsonSchemaFile(file: string): Promise<LoadedSchema> {
       file,
     });
   }
-  return { schema, file };
+  return { loaded: { schema, file, examples: [] } };
 }
 
 /** What to do when the import failed because a module it imports is not there; undefined otherwise. */

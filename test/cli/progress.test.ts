@@ -119,7 +119,7 @@ describe("formatResume", () => {
       { ...info, reusable: 280, failed: 1, earlierVersion: 4 },
       "Resuming from out.csv.journal: 280 of its 300 rows can be reused (done with this schema, prompt and model). " +
         "1 failed row is tried again if the failure may pass (a transport error, or attempts or output tokens raised since). " +
-        "15 were done with another schema, prompt, model, mode or temperature and are sent again. " +
+        "15 were done with another schema, prompt, examples, model, mode or temperature and are sent again. " +
         "4 were written by an earlier version: reused only if no setting changed.",
     ],
     ["no journal yet", { ...info, found: false, rows: 0, reusable: 0 }, "Resuming: there is no journal at out.csv.journal yet, so every row is sent."],

@@ -46,6 +46,8 @@ describe("normalizeOptions", () => {
     [{ columns: [] }, "columns", "[]"],
     [{ model: "" }, "model", '""'],
     [{ grounding: "no" as unknown as boolean }, "grounding", '"no"'],
+    [{ examples: "" }, "examples", '""'],
+    [{ examples: 3 as unknown as boolean }, "examples", "3"],
     [{ coerce: "no" as unknown as boolean }, "coerce", '"no"'],
   ])("rejects %o naming the option and the value", (options, name, got) => {
     let error: unknown;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { buildCorrectionMessages, buildMessages, buildSystemPrompt, buildTruncationMessages } from "../../src/core/prompt.js";
+import { buildCorrectionMessages, buildExampleMessages, buildMessages, buildSystemPrompt, buildTruncationMessages } from "../../src/core/prompt.js";
 import { toPromptJsonSchema } from "../../src/schema/json-schema.js";
 
 const schema = z.object({
@@ -43,6 +43,29 @@ describe("buildMessages", () => {
     const [, user] = buildMessages(system, hostile);
     expect(JSON.parse(user!.content)).toEqual(hostile);
     expect(user!.content.split("\n")).toHaveLength(1);
+  });
+});
+
+describe("few-shot examples", () => {
+  const examples = buildExampleMessages([
+    { input: { text: "Bolt receipt, 9.90, paid" }, output: { vendor: "Bolt", total: 9.9, status: "paid" } },
+    { input: { text: "ACME invoice, open" }, output: { vendor: "ACME", total: null, status: "unpaid" } },
+  ]);
+
+  it("go between the system message and the row as user/assistant pairs, the input encoded as a row is", () => {
+    const messages = buildMessages(system, { text: "row" }, examples);
+    expect(messages.map((message) => message.role)).toEqual(["system", "user", "assistant", "user", "assistant", "user"]);
+    expect(messages[1]).toEqual({ role: "user", content: JSON.stringify({ text: "Bolt receipt, 9.90, paid" }) });
+    expect(messages[2]).toEqual({ role: "assistant", content: '{"vendor":"Bolt","total":9.9,"status":"paid"}', example: true });
+    expect(messages[5]).toEqual(buildMessages(system, { text: "row" })[1]);
+  });
+
+  it("are the same messages for every row, and a re-ask keeps them", () => {
+    const a = buildMessages(system, { text: "a" }, examples);
+    const b = buildMessages(system, { text: "b" }, examples);
+    expect(a.slice(0, 5)).toEqual(b.slice(0, 5));
+    expect(a.slice(1, 5).every((message, i) => message === b[i + 1])).toBe(true);
+    expect(buildCorrectionMessages(a, "{}", "- problem").slice(0, 6)).toEqual(a);
   });
 });
 

@@ -111,6 +111,6 @@ describe("--resume after a budget changed", () => {
     server.reset();
     const resumed = await run("--resume", "--model", "another-model");
     expect(server.requests).toHaveLength(30);
-    expect(resumed.stderr).toContain("0 of its 30 rows can be reused. 30 were done with another schema, prompt, model, mode or temperature");
+    expect(resumed.stderr).toContain("0 of its 30 rows can be reused. 30 were done with another schema, prompt, examples, model, mode or temperature");
   });
 });

@@ -94,9 +94,22 @@ const ERROR_DEFAULTS: Record<number, { message: string; type: string; code: stri
   503: { message: "The engine is currently overloaded, please try again later.", type: "server_error", code: null },
 };
 
-/** The row a request carries: llm-extract sends it as JSON in the first user message. */
+/** The row a request carries: llm-extract sends it as JSON in a user message. */
 export function rowOf(request: RecordedRequest): Record<string, string> {
-  return JSON.parse(request.body.messages[1].content);
+  return JSON.parse(rowContentOf(request.body)!);
+}
+
+/**
+ * The content of the user message holding a request's row: the last user message that is a JSON
+ * object. Few-shot examples' inputs come before it, re-ask feedback after it is plain text.
+ */
+export function rowContentOf(body: any): string | undefined {
+  const messages: any[] = Array.isArray(body?.messages) ? body.messages : [];
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const content = messages[i]?.content;
+    if (messages[i]?.role === "user" && typeof content === "string" && content.startsWith("{")) return content;
+  }
+  return undefined;
 }
 
 /** Step answering with `JSON.stringify(value)` as the assistant content. */

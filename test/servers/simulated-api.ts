@@ -14,7 +14,7 @@
  * server.handle(api.handler);
  */
 import { createHash } from "node:crypto";
-import type { ErrorStep, Handler, RecordedRequest, Step } from "./chat-server.js";
+import { rowContentOf, type ErrorStep, type Handler, type RecordedRequest, type Step } from "./chat-server.js";
 
 /** Every fault kind, in the order their probability bands are laid out on [0, 1). */
 export const FAULT_KINDS = ["rateLimit", "serverError", "drop", "slow", "invalidJson", "wrongShape", "truncated", "looseValues"] as const;
@@ -31,7 +31,7 @@ const MODEL_FAULTS: ReadonlySet<FaultKind> = new Set(["invalidJson", "wrongShape
 
 /** Options of {@link createSimulatedApi}. */
 export interface SimulatedApiOptions {
-  /** The correct JSON value for a row (row = JSON.parse(body.messages[1].content)). */
+  /** The correct JSON value for a row (row = the JSON of its user message, see `rowContentOf`). */
   reply: (row: Record<string, unknown>) => unknown;
   /** Seed of the fault decisions. @default 1 */
   seed?: number;
@@ -96,8 +96,8 @@ export const ORGANIZATION = "org-simulated";
 export const INVALID_JSON_REPLY = "Sorry, I can't help with that right now.";
 
 /**
- * Creates a simulated, rate-limited, flaky OpenAI API. Each chat request's `messages[1].content`
- * must be the row's JSON (the client's first user message); the handler throws otherwise, which
+ * Creates a simulated, rate-limited, flaky OpenAI API. Each chat request must carry the row's
+ * JSON in a user message (after any few-shot examples); the handler throws otherwise, which
  * the chat server answers with a 500 naming the problem.
  *
  * Per request: it is counted; the limiter admits it or answers 429 (not a fault, and the row's
@@ -235,12 +235,10 @@ export function formatResetDuration(ms: number): string {
   return `${seconds}s`;
 }
 
-/** The row's key: the first user message, which holds the row's JSON in every attempt of that row. */
+/** The row's key: the user message that holds the row's JSON in every attempt of that row. */
 function rowKeyOf(body: any): string {
-  const content = body?.messages?.[1]?.content;
-  if (typeof content !== "string") {
-    throw new Error("simulated-api: messages[1].content must be the row's JSON as a string");
-  }
+  const content = rowContentOf(body);
+  if (content === undefined) throw new Error("simulated-api: no user message holds the row's JSON object");
   return content;
 }
 

@@ -1,6 +1,6 @@
 import type OpenAI from "openai";
 import { ExtractError } from "../../errors/extract-error.js";
-import type { CompletionReply, CompletionRequest, ReplyFormat } from "../types.js";
+import type { ChatMessage, CompletionReply, CompletionRequest, ReplyFormat } from "../types.js";
 
 // The Chat Completions request body and the reading of its reply, as pure functions: the
 // synchronous engine sends the body over HTTP, the batch runner writes it as a line of a Batch
@@ -27,10 +27,11 @@ export function chatRequestBody(
   request: Omit<CompletionRequest, "signal">,
   tokenLimitField: TokenLimitField,
 ): OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming {
+  const replyFormat = request.replyFormat ?? JSON_OBJECT;
   return {
     model,
-    messages: request.messages,
-    ...modeFields(request.replyFormat ?? JSON_OBJECT),
+    messages: wireMessages(request.messages, replyFormat),
+    ...modeFields(replyFormat),
     [tokenLimitField]: request.maxTokens,
     ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
   };
@@ -58,6 +59,39 @@ export function replyOf(completion: OpenAI.Chat.Completions.ChatCompletion, repl
 }
 
 const JSON_OBJECT: ReplyFormat = { mode: "json_object" };
+
+/** What the function of `tools` mode answers to an example's call: the call is what teaches. */
+const EXAMPLE_TOOL_RESULT = "Recorded.";
+
+type WireMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
+
+/**
+ * The messages as the API takes them. A few-shot example's answer is an assistant message in
+ * the JSON modes; in `tools` mode it is a call of the mode's function with the record as its
+ * arguments, answered by a tool message (the API refuses a call left unanswered), so the examples
+ * show the model the reply the mode asks for. Call ids are numbered by example, so the prefix is
+ * the same bytes for every row.
+ */
+function wireMessages(messages: readonly ChatMessage[], format: ReplyFormat): WireMessage[] {
+  // Without examples the messages are already in the API's shape.
+  if (!messages.some((message) => message.example)) return messages as WireMessage[];
+  const wire: WireMessage[] = [];
+  let examples = 0;
+  for (const { role, content, example } of messages) {
+    if (!example) {
+      wire.push({ role, content });
+    } else if (format.mode !== "tools") {
+      wire.push({ role: "assistant", content });
+    } else {
+      const id = `example_${++examples}`;
+      wire.push(
+        { role: "assistant", tool_calls: [{ id, type: "function", function: { name: format.name, arguments: content } }] },
+        { role: "tool", tool_call_id: id, content: EXAMPLE_TOOL_RESULT },
+      );
+    }
+  }
+  return wire;
+}
 
 /** The request fields that ask for JSON the way `format.mode` says. */
 function modeFields(format: ReplyFormat): Partial<OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming> {

@@ -14,6 +14,12 @@ export interface LlamaEngineOptions {
   model: string;
   /** The run's JSON Schema: every reply is decoded under a grammar made from it. */
   jsonSchema: JsonSchema;
+  /**
+   * Decode under the schema's grammar. `false` lets the model write freely (the reply is then
+   * checked like any HTTP model's), to measure what the grammar is worth: `npm run bench:accuracy`.
+   * @default true
+   */
+  grammar?: boolean;
   /** Rows in flight; the context gets `min(concurrency, MAX_SEQUENCES)` sequences. */
   concurrency: number;
   /** Cancels a model download. */
@@ -53,10 +59,10 @@ const MAX_CONTEXT_SIZE = 8192;
 /**
  * A {@link ChatEngine} that runs a GGUF model in this process through `node-llama-cpp` (an
  * optional peer dependency, imported only here). Every reply is generated under a grammar made
- * from the run's JSON Schema, so it is always JSON of the schema's shape. The model and its
- * context are loaded once; `concurrency` maps to context sequences (at most
- * {@link MAX_SEQUENCES}), each with its own chat, reused from row to row so the system prompt's
- * evaluation is cached.
+ * from the run's JSON Schema, so it is always JSON of the schema's shape (unless `grammar` is
+ * false). The model and its context are loaded once; `concurrency` maps to context sequences (at
+ * most {@link MAX_SEQUENCES}), each with its own chat, reused from row to row so the system
+ * prompt's evaluation is cached.
  *
  * @throws ExtractError `ENGINE_UNAVAILABLE` when node-llama-cpp is not installed or has no binary
  * for this machine, `MODEL_NOT_FOUND` for a missing file, `CONNECTION_FAILED` when an `hf:` model
@@ -68,7 +74,7 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Ll
   const modelPath = localFile ?? (await downloadedModelFile(lib, options.model, options.downloadEndpoint, options.signal));
   const llama = await loadLlama(lib);
   // A grammar error is a schema problem; found before the (possibly long) model load.
-  const grammar = await createGrammar(llama, options.jsonSchema);
+  const grammar = options.grammar === false ? undefined : await createGrammar(llama, options.jsonSchema);
   let model: LlamaModel;
   try {
     model = await llama.loadModel({ modelPath });
@@ -115,7 +121,7 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Ll
 }
 
 /** One reply on one sequence. */
-async function generate(chat: LlamaChat, model: LlamaModel, grammar: LlamaGrammar, contextSize: number, request: CompletionRequest): Promise<CompletionReply> {
+async function generate(chat: LlamaChat, model: LlamaModel, grammar: LlamaGrammar | undefined, contextSize: number, request: CompletionRequest): Promise<CompletionReply> {
   const history = toChatHistory(request.messages);
   const promptTokens = chat.chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(model.tokenizer).length;
   // The reply must fit beside the prompt: past the window, node-llama-cpp would silently drop
@@ -132,7 +138,7 @@ async function generate(chat: LlamaChat, model: LlamaModel, grammar: LlamaGramma
   let response;
   try {
     response = await chat.generateResponse(history, {
-      grammar,
+      ...(grammar ? { grammar } : {}),
       maxTokens,
       signal: request.signal,
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),

@@ -51,6 +51,19 @@ describe.skipIf(!haveModel)("embedded engine: replies of the schema's shape", ()
     expect(result!.usage.completion_tokens).toBeGreaterThan(10);
   }, 60_000);
 
+  it("gets the few-shot examples as earlier turns of the chat: they add to the prompt the model reads", async () => {
+    const examples = [
+      { input: { text: "Bo Lind, forty-one" }, output: { name: "Bo Lind", age: 41 } },
+      { input: { text: "someone, age unknown" }, output: { name: "someone", age: null } },
+    ];
+    const [plain] = await collect(extract([{ text: "Ana, 34" }], { schema: person, model, examples: false, concurrency: 1 }));
+    const [shown] = await collect(extract([{ text: "Ana, 34" }], { schema: person, model, examples, concurrency: 1 }));
+
+    expect(plain!.ok && shown!.ok).toBe(true);
+    // Four more turns, each with its text and the chat template's framing around it.
+    expect(shown!.usage.prompt_tokens - plain!.usage.prompt_tokens).toBeGreaterThan(4 * 8);
+  }, 60_000);
+
   it("returns typed data from extractOne()", async () => {
     const data = await extractOne("Ana, 34", { schema: person, model });
     expect(person.parse(data)).toEqual(data);
@@ -104,6 +117,19 @@ describe.skipIf(!haveModel)("embedded engine: replies of the schema's shape", ()
     expect(results.map((result) => result.index)).toEqual([0, 1, 2, 3]);
     expect(results.map((result) => result.row)).toEqual(rows);
     for (const result of results) expect(result.ok).toBe(true);
+  }, 60_000);
+
+  it("decodes without the grammar when grammar is false: the random model's reply is then no JSON", async () => {
+    const jsonSchema = toPromptJsonSchema(person);
+    const engine = await createLlamaEngine({ model, jsonSchema, concurrency: 1, grammar: false });
+    try {
+      const reply = await engine.complete({ messages: buildMessages(buildSystemPrompt(jsonSchema), { text: "Ana, 34" }), maxTokens: 32, temperature: 0 });
+      expect(reply.content).not.toBe("");
+      expect(() => JSON.parse(reply.content!)).toThrow();
+      expect(reply.usage.completion_tokens).toBeGreaterThan(0);
+    } finally {
+      await engine.close();
+    }
   }, 60_000);
 
   it("fails a row whose prompt does not fit the context window with INPUT_TOO_LARGE", async () => {
@@ -179,15 +205,15 @@ describe("embedded engine: configuration errors", () => {
   it("says at once that an uncached hf: model cannot be downloaded without the network", async () => {
     const home = path.join(dir, "offline-home");
     mkdirSync(home);
-    const started = performance.now();
+    // "At once" is the test's timeout, a guard against a hang, not an assertion on time (a
+    // loaded machine must not fail it): a retrying download would run far past it.
     const run = await runCli(["examples/tickets.csv", "--schema", "ticket", "--model", "hf:tester/absent-GGUF/absent.gguf"], {
       env: { HOME: home, HF_ENDPOINT: await closedPortUrl() },
     });
     expect(run.stderr).toContain("CONNECTION_FAILED");
     expect(run.stderr).toContain("hf:tester/absent-GGUF/absent.gguf is not in the model cache");
     expect(run.code).toBe(2);
-    expect(performance.now() - started).toBeLessThan(15_000);
-  }, 30_000);
+  }, 60_000);
 
   it("without node-llama-cpp installed: ENGINE_UNAVAILABLE with the install command, and HTTP runs unaffected", async () => {
     const install = httpOnlyInstall();
