@@ -1,43 +1,53 @@
-import { normalizeBatchOptions, type BatchOptions, type ExtractOptions, type RunTotals } from "../config/options.js";
+import { normalizeBatchOptions, normalizeOfflineBatchOptions, type BatchOptions, type ExtractOptions, type OfflineBatchOptions, type RunTotals } from "../config/options.js";
 import type { InputRecord } from "../core/prompt.js";
 import { ExtractError } from "../errors/extract-error.js";
 import { runBatch, type BatchOutcome } from "../run/batch/batch-runner.js";
 import type { RunContext } from "../run/context.js";
 import { Journal, type ResultStore } from "../run/journal.js";
+import { offlineWaitingOn, prepareOfflineBatch, type OfflineBatch, type OfflineBatchFacts } from "./batch-offline.js";
 
 /** What a batch run leaves for the output pass: its outcome, and the journal's results to write from. */
 export interface BatchPhase {
   outcome: BatchOutcome;
   /** Every finished row's result as journaled, failures included; undefined when the run was interrupted. */
   store?: ResultStore;
+  /** An offline job's (`batchFile`, `batchResults`): the results read, and the request file it now waits on. */
+  offline?: OfflineBatchFacts;
 }
 
 /**
  * The batch part of `extractCsv(..., { batch: true })` and `extractBatch()`: options checked, the
- * Batch API of the configured server, the runner; then, once every row is done, the journal
+ * Batch API of the configured server (or, with `batchFile` / `batchResults`, local files), the runner; then, once every row is done, the journal
  * reopened whole (this run's rows included) for the output pass, which writes every row from it
  * in input order exactly as the synchronous path would, with no model call.
  */
 export async function runBatchPhase(
   context: RunContext,
   records: readonly (InputRecord | ExtractError)[],
-  options: BatchOptions & Pick<ExtractOptions, "client" | "resume" | "signal" | "stopSignal"> & { journal: string },
+  options: BatchOptions & OfflineBatchOptions & Pick<ExtractOptions, "client" | "resume" | "signal" | "stopSignal"> & { journal: string },
 ): Promise<BatchPhase> {
   const settings = normalizeBatchOptions(options);
-  const { createBatchApi } = await import("../engine/http/batches.js"); // the SDK, on demand as for the engine
-  const api = createBatchApi(
-    { model: context.settings.model, client: options.client, ...context.settings.connection, timeout: context.settings.timeout, maxRetries: context.settings.maxRetries },
-    Math.min(settings.pollMs, 2_000),
-  );
-  const outcome = await runBatch(context, records, { ...options, api, settings, resume: options.resume ?? false });
-  if (outcome.interrupted) return { outcome };
+  const offlineSettings = normalizeOfflineBatchOptions(options);
+  const { api, resume, resultsRead }: OfflineBatch = offlineSettings
+    ? prepareOfflineBatch(context, records, offlineSettings, options)
+    : { api: await httpBatchApi(context, options.client, settings.pollMs), resume: options.resume ?? false };
+  const outcome = await runBatch(context, records, { ...options, api, settings, resume });
+  const offline = offlineSettings && { resultsRead, waitingOn: offlineWaitingOn(options.journal) };
+  if (outcome.interrupted) return { outcome, offline };
   const journal = await Journal.open(options.journal, { resume: true, fingerprint: context.fingerprint });
   const store: ResultStore = {
     lookup: (key) => journal.get(key),
     record: () => undefined, // every row is journaled already
     close: () => journal.close(),
   };
-  return { outcome, store };
+  return { outcome, store, offline };
+}
+
+/** The Batch API of the configured server. */
+async function httpBatchApi(context: RunContext, client: ExtractOptions["client"], pollMs: number) {
+  const { createBatchApi } = await import("../engine/http/batches.js"); // the SDK, on demand as for the engine
+  const { model, connection, timeout, maxRetries } = context.settings;
+  return createBatchApi({ model, client, ...connection, timeout, maxRetries }, Math.min(pollMs, 2_000));
 }
 
 /**

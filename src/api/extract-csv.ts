@@ -8,7 +8,17 @@ import { leafColumns } from "../schema/columns.js";
 import { createOutputWriter, type OutputFormat } from "../io/output/write.js";
 import { ExtractError } from "../errors/extract-error.js";
 import { runExtraction } from "../run/extraction.js";
-import { emptyTotals, type BatchOptions, type ExtractOptions, type ProgressEvent, type RunTotals, type SchemaInput } from "../config/options.js";
+import {
+  emptyTotals,
+  normalizeOfflineBatchOptions,
+  type BatchOptions,
+  type ExtractOptions,
+  type OfflineBatchOptions,
+  type ProgressEvent,
+  type RunTotals,
+  type SchemaInput,
+} from "../config/options.js";
+import { prepareOfflineRun, type OfflineBatchFacts } from "./batch-offline.js";
 import { batchTotals, runBatchPhase, type BatchPhase } from "./batch-phase.js";
 import type { RowSource } from "../run/ordered.js";
 import { normalizeCsvOptions, type CsvOptions, type CsvSettings } from "../config/csv-options.js";
@@ -18,7 +28,7 @@ import { estimateRun, type DryRunEstimate } from "./dry-run.js";
 import type { ReplyFormat } from "../engine/types.js";
 
 /** Options of {@link extractCsv}: those of `extract()`, plus where and how to write. */
-export interface ExtractCsvOptions<S extends SchemaInput = SchemaInput> extends Omit<ExtractOptions<S>, "onProgress">, CsvOptions, BatchOptions {
+export interface ExtractCsvOptions<S extends SchemaInput = SchemaInput> extends Omit<ExtractOptions<S>, "onProgress">, CsvOptions, BatchOptions, OfflineBatchOptions {
   /**
    * The journal that makes `resume` possible. @default `<out>.journal` next to an output file;
    * a temporary file (removed at the end) when writing to a stream.
@@ -44,14 +54,18 @@ export interface CsvRunSummary extends RunTotals {
   format: OutputFormat;
   model: string;
   elapsedMs: number;
-  /** True when `stopSignal` ended the run before the input did; `resume` finishes it. */
+  /**
+   * True when `stopSignal` ended the run before the input did (`resume` finishes it), or when an
+   * offline batch job wrote a request file and waits on its results (`batch.offline.waitingOn`:
+   * `batchResults` goes on).
+   */
   interrupted: boolean;
   /** The journal a resume would read; undefined when it was temporary. */
   journal?: string;
   /** HTTP requests sent, retries included, and how many were answered 429 (HTTP engines only). */
   transport?: { requests: number; rateLimited: number };
   /** With `batch`: the batches this run created, the rounds, the job file, and the batches left live if it stopped. */
-  batch?: { batchesCreated: number; rounds: number; jobFile: string; liveBatches: string[] };
+  batch?: { batchesCreated: number; rounds: number; jobFile: string; liveBatches: string[]; offline?: OfflineBatchFacts };
 }
 
 /**
@@ -72,7 +86,12 @@ export interface CsvRunSummary extends RunTotals {
 export async function extractCsv<S extends SchemaInput>(input: string | NodeJS.ReadableStream, options: ExtractCsvOptions<S>): Promise<CsvRunSummary> {
   const started = performance.now();
   const csvSettings = normalizeCsvOptions(input, options);
-  const context = await prepareRun(options);
+  const offline = normalizeOfflineBatchOptions(options);
+  if (offline && !csvSettings.outPath && !options.journal) {
+    const option = offline.resultsFile === undefined ? "batchFile" : "batchResults";
+    throw new ExtractError("INVALID_OPTION", `\`${option}\` needs \`out\` (a file) or \`journal\`: the job's state is kept beside it between the runs.`, { path: "out" });
+  }
+  const context = offline ? await prepareOfflineRun(options) : await prepareRun(options);
   try {
     return await writeRun(context, input, options, csvSettings, started);
   } finally {
@@ -107,7 +126,7 @@ async function writeRun(
   let batch: BatchPhase | undefined;
   try {
     columns = selectColumns(csv, context.settings.columns);
-    if (options.batch) {
+    if (options.batch || options.batchFile !== undefined || options.batchResults !== undefined) {
       // Every row is needed before the first file is written; the output is written once all are done.
       const all: CsvRow[] = [];
       for await (const row of rows) all.push(row);
@@ -202,8 +221,8 @@ function batchStopped(
   };
 }
 
-function batchFacts({ outcome }: BatchPhase): CsvRunSummary["batch"] {
-  return { batchesCreated: outcome.batchesCreated, rounds: outcome.rounds, jobFile: outcome.jobFile, liveBatches: outcome.liveBatches };
+function batchFacts({ outcome, offline }: BatchPhase): CsvRunSummary["batch"] {
+  return { batchesCreated: outcome.batchesCreated, rounds: outcome.rounds, jobFile: outcome.jobFile, liveBatches: outcome.liveBatches, offline };
 }
 
 /** What `--dry-run` prints: the first row's messages and an estimate for the whole input. */

@@ -107,6 +107,20 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   { name: "batch-poll", type: "string", option: "batchPoll", parse: duration, value: "<duration>", help: "time between looks at the live batches (default 30s)" },
   { name: "keep-batch-files", type: "boolean", option: "keepBatchFiles", help: "keep the uploaded and result files (default: deleted once\ncollected)" },
+  {
+    name: "batch-file",
+    type: "string",
+    option: "batchFile",
+    value: "<file.jsonl>",
+    help: "write the batch request lines to a file (for vllm run-batch)\nand stop: no call, no API key; needs -o FILE",
+  },
+  {
+    name: "batch-results",
+    type: "string",
+    option: "batchResults",
+    value: "<file.jsonl>",
+    help: "read a run-batch results file back: writes the next round's\nrequest file (re-asks), or the output once every row is done",
+  },
   { name: "dry-run", type: "boolean", help: "print the first row's messages and a token/cost estimate; no calls" },
   { name: "report", type: "string", value: "<file.html>", help: "after the run, write an HTML report of the output (needs -o FILE;\na .jsonl output shows where each value is in the source)" },
   {

@@ -80,6 +80,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     for (const input of command.inputs) {
       const summary = await runOne(command, input, stop.signal, abort.signal);
+      if (summary.batch?.offline?.waitingOn) continue; // an offline batch job's step: it says what to run next
       if (summary.interrupted) {
         process.stderr.write(resumeHint(summary));
         return EXIT.interrupted;
@@ -107,9 +108,10 @@ async function runOne(command: CliCommand, input: string, stopSignal: AbortSigna
     const name = input === "-" ? "stdin" : path.basename(input, path.extname(input));
     options.out = path.join(command.outDir, `${name}.${options.format ?? DEFAULTS.format}`);
   }
-  const [{ extractCsv }, { formatBatchProgress, formatResume, formatSummary, ProgressLine }] = await Promise.all([
+  const [{ extractCsv }, { formatBatchProgress, formatResume, formatSummary, ProgressLine }, { formatNextStep, formatResultsRead }] = await Promise.all([
     import("../api/extract-csv.js"),
     import("./progress.js"),
+    import("./batch-file-text.js"),
   ]);
   const progress = new ProgressLine(process.stderr, { enabled: process.stderr.isTTY === true && !command.quiet });
   const started = performance.now();
@@ -123,7 +125,11 @@ async function runOne(command: CliCommand, input: string, stopSignal: AbortSigna
       onBatchProgress: (event) => progress.show(formatBatchProgress(event)),
     });
     progress.finish();
-    if (!command.quiet) process.stderr.write(`${summary.input}: ${formatSummary(summary)}\n`);
+    if (!command.quiet) {
+      const waitingOn = summary.batch?.offline?.waitingOn;
+      process.stderr.write(formatResultsRead(summary.batch?.offline));
+      process.stderr.write(waitingOn ? formatNextStep(waitingOn, summary.model, argv) : `${summary.input}: ${formatSummary(summary)}\n`);
+    }
     if (command.report && !summary.interrupted) {
       const { writeReport } = await import("./report-command.js");
       await writeReport(summary.output, command.report, { schema: options.schema, schemasDir: options.schemasDir, model: summary.model, run: summary });

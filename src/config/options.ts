@@ -173,6 +173,48 @@ export interface BatchOptions {
   onBatchProgress?: (event: BatchProgressEvent) => void;
 }
 
+/**
+ * Options of an offline batch job (`extractCsv()` only): the request lines go to a file instead of
+ * the Batch API, for a runner such as vLLM's `run-batch`, and its results file is read back.
+ * Either one implies `batch`; the job's state is kept beside the journal between the runs.
+ */
+export interface OfflineBatchOptions {
+  /**
+   * Write the request lines of the next round to this file (JSON Lines, one Chat Completions
+   * request per row: `{custom_id, method, url: "/v1/chat/completions", body}`) and stop, with no
+   * network call and no API key. With `batchResults`, where the next round's file goes.
+   * @default with `batchResults`: beside the last request file, `<name>.round<N>.jsonl`
+   */
+  batchFile?: string;
+  /**
+   * Read a results file for the request file the job waits on (lines `{id, custom_id, response,
+   * error}`, any order), then write the next round's request file or, once every row is done,
+   * the output.
+   */
+  batchResults?: string;
+}
+
+/** Offline batch options after checks: undefined when neither is given. */
+export interface OfflineBatchSettings {
+  requestFile?: string;
+  resultsFile?: string;
+}
+
+/**
+ * Checks `batchFile` and `batchResults`; undefined when the job is not an offline one.
+ * @throws ExtractError `INVALID_OPTION`
+ */
+export function normalizeOfflineBatchOptions(options: OfflineBatchOptions): OfflineBatchSettings | undefined {
+  const { batchFile, batchResults } = options;
+  if (batchFile === undefined && batchResults === undefined) return undefined;
+  if (batchFile !== undefined && !(typeof batchFile === "string" && batchFile !== "")) throw invalidOption("batchFile", "a file path", batchFile);
+  if (batchResults !== undefined && !(typeof batchResults === "string" && batchResults !== "")) throw invalidOption("batchResults", "a file path", batchResults);
+  if (batchFile !== undefined && batchFile === batchResults) {
+    throw new ExtractError("INVALID_OPTION", `\`batchFile\` and \`batchResults\` name the same file (${batchFile}): the results must not overwrite the requests.`, { path: "batchFile" });
+  }
+  return { requestFile: batchFile, resultsFile: batchResults };
+}
+
 /** Defaults of the options (those of `extractCsv()` too); the single place they are written down. */
 export const DEFAULTS = {
   model: "gpt-4o-mini",

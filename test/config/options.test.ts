@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ExtractError } from "../../src/errors/extract-error.js";
-import { checkSchemaOption, DEFAULTS, normalizeOptions, schemasDirOf } from "../../src/config/options.js";
+import { checkSchemaOption, DEFAULTS, normalizeOptions, schemasDirOf, normalizeOfflineBatchOptions } from "../../src/config/options.js";
 import { readEnvironment } from "../../src/config/env.js";
 
 describe("normalizeOptions", () => {
@@ -123,5 +123,21 @@ describe("checkSchemaOption", () => {
     expect(error).toBeInstanceOf(ExtractError);
     expect(error).toMatchObject({ code });
     expect((error as ExtractError).message).toContain(message);
+  });
+});
+
+describe("normalizeOfflineBatchOptions", () => {
+  it("is undefined when the job is not an offline one, and keeps the files given", () => {
+    expect(normalizeOfflineBatchOptions({})).toBeUndefined();
+    expect(normalizeOfflineBatchOptions({ batchFile: "requests.jsonl" })).toEqual({ requestFile: "requests.jsonl", resultsFile: undefined });
+    expect(normalizeOfflineBatchOptions({ batchResults: "results.jsonl", batchFile: "next.jsonl" })).toEqual({ requestFile: "next.jsonl", resultsFile: "results.jsonl" });
+  });
+
+  it.each([
+    [{ batchFile: "" }, /Expected `batchFile` to be a file path, got ""/],
+    [{ batchResults: 7 as unknown as string }, /Expected `batchResults` to be a file path, got 7/],
+    [{ batchFile: "same.jsonl", batchResults: "same.jsonl" }, /`batchFile` and `batchResults` name the same file \(same\.jsonl\)/],
+  ])("rejects %o, naming the option", (options, message) => {
+    expect(() => normalizeOfflineBatchOptions(options)).toThrow(message);
   });
 });

@@ -23,6 +23,12 @@ export interface BatchApi {
   readonly lineModel: string;
   readonly tokenLimitField: TokenLimitField;
   readonly azure: boolean;
+  /**
+   * True when the batches run outside this process (request files for vLLM's `run-batch`): a run
+   * stops once its batches are written, instead of waiting, and a later run reads their results;
+   * each round is one file, whatever its size.
+   */
+  readonly offline: boolean;
   /** How failed calls and per-request errors are mapped and scrubbed. */
   readonly errors: ErrorContext;
   upload(name: string, text: string): Promise<string>;
@@ -77,6 +83,7 @@ export function createBatchApi(options: BatchApiOptions, contentRetryMs = CONTEN
     lineModel,
     tokenLimitField: tokenLimitFieldFor(client.baseURL),
     azure,
+    offline: false,
     errors,
     upload: (name, text) => mapped(async () => (await client.files.create({ file: await toFile(Buffer.from(text), name), purpose: "batch" })).id),
     create: (inputFileId, metadata) =>

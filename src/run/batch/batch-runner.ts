@@ -64,8 +64,8 @@ export async function runBatch(context: RunContext, records: readonly (InputReco
     url: api.url,
     model: api.lineModel,
     tokenLimitField: api.tokenLimitField,
-    maxLines: api.azure ? MAX_LINES.azure : MAX_LINES.openai,
-    maxBytes: MAX_FILE_BYTES,
+    maxLines: api.offline ? Number.POSITIVE_INFINITY : api.azure ? MAX_LINES.azure : MAX_LINES.openai,
+    maxBytes: api.offline ? Number.POSITIVE_INFINITY : MAX_FILE_BYTES,
   };
   const format = { replyFormat: context.replyFormat, temperature };
   const finished: BatchOutcome["finished"] = { rowsDone: 0, modelCalls: 0, usage: emptyTotals().usage };
@@ -219,6 +219,7 @@ export async function runBatch(context: RunContext, records: readonly (InputReco
         if (outcome.tokenLimit !== undefined) tokenLimit = outcome.tokenLimit;
       }
       options.onBatchProgress?.({ round: rounds, rowsDone, rowsTotal, batches: statuses.map(progressOf) });
+      if (live.size > 0 && api.offline) break; // their results come with a later run
       if (live.size > 0 && !stopped()) await sleep(settings.pollMs, undefined, { signal: wake }).catch(() => undefined);
     }
   } finally {

@@ -62,11 +62,25 @@ export function collectAnswers(files: readonly ResultFile[], submitted: Iterable
   return answers;
 }
 
-/** A line of a batch output or error file (OpenAI's `BatchRequestOutput`). */
+/**
+ * A line of a batch output or error file (OpenAI's `BatchRequestOutput`, which vLLM's `run-batch`
+ * writes too). vLLM puts a failed request's error in `error` (a string, or its error response)
+ * beside a `response` with the status and no body.
+ */
 interface BatchOutputLine {
   custom_id: string;
-  response?: { status_code: number; request_id?: string; body: unknown } | null;
-  error?: { code?: string; message?: string } | null;
+  response?: { status_code: number; request_id?: string; body?: unknown } | null;
+  error?: { code?: string; message?: string } | string | null;
+}
+
+/** The error body of a failed request as the SDK reads it (`{error: {message, ...}}`), from wherever the line has it. */
+function errorBodyOf(line: BatchOutputLine): object | undefined {
+  const body = line.response?.body;
+  if (body !== undefined && body !== null) return body;
+  const { error } = line;
+  if (typeof error === "string") return { error: { message: error } };
+  if (error && typeof error === "object") return "error" in error ? error : { error };
+  return undefined;
 }
 
 function answerOf(line: BatchOutputLine, where: string, context: CollectContext): BatchAnswer {
@@ -81,12 +95,13 @@ function answerOf(line: BatchOutputLine, where: string, context: CollectContext)
   }
   if (response) {
     // The same mapping as a synchronous call's error: the SDK's error class, then ours.
-    const apiError = OpenAI.APIError.generate(response.status_code, response.body as object, undefined, new Headers());
+    const apiError = OpenAI.APIError.generate(response.status_code, errorBodyOf(line), undefined, new Headers());
     const status = response.status_code;
     return { error: fromApiError(apiError, context.errors), retry: status >= 500 || status === 429 || status === 408 };
   }
-  const code = error?.code ?? "unknown";
-  const said = error?.message ? `: ${redactSecrets(error.message, context.errors.secrets)}` : "";
+  const code = (typeof error === "object" && error?.code) || "unknown";
+  const message = typeof error === "string" ? error : error?.message;
+  const said = message ? `: ${redactSecrets(message, context.errors.secrets)}` : "";
   const text = `The batch did not run request ${line.custom_id} (${code}${said}).`;
   return { error: new ExtractError(code === "request_timeout" || code === "batch_expired" ? "TIMEOUT" : "MODEL_ERROR", text), retry: PASSING_CODES.has(code) };
 }

@@ -47,6 +47,26 @@ describe("collectAnswers", () => {
     expect(missing && "error" in missing && missing.error.message).toMatch(/no line for request r5-a2; line 2 of file-out could not be read/);
   });
 
+  it("reads vLLM run-batch's error lines: the status in `response` with no body, the error beside it", () => {
+    const text = [
+      JSON.stringify({ id: "vllm-1", custom_id: "r0-a1", response: { status_code: 400, request_id: "vllm-batch-1" }, error: "This model's maximum context length is 4096 tokens." }),
+      JSON.stringify({ id: "vllm-2", custom_id: "r1-a1", response: { status_code: 400, request_id: "vllm-batch-2", body: null }, error: { error: { message: "bad request sk-secret-key-123456789", type: "BadRequestError", code: 400 } } }),
+      JSON.stringify({ id: "vllm-3", custom_id: "r2-a1", response: { status_code: 500, request_id: "vllm-batch-3" }, error: { object: "error", message: "engine dead", type: "InternalServerError", code: 500 } }),
+    ].join("\n");
+    const answers = collectAnswers([{ name: "results.jsonl", text }], ["r0-a1", "r1-a1", "r2-a1"], context);
+    // A 4xx fails the row (no error code to map it finer by), saying what vLLM said.
+    const r0 = answers.get("r0-a1");
+    expect(r0).toMatchObject({ retry: false, error: { code: "MODEL_ERROR" } });
+    expect(r0 && "error" in r0 && r0.error.message).toContain("maximum context length is 4096 tokens");
+    const r1 = answers.get("r1-a1");
+    expect(r1).toMatchObject({ retry: false });
+    expect(r1 && "error" in r1 && r1.error.message).toContain("bad request");
+    expect(r1 && "error" in r1 && r1.error.message).not.toContain("sk-secret-key-123456789");
+    const r2 = answers.get("r2-a1");
+    expect(r2).toMatchObject({ retry: true, error: { code: "MODEL_ERROR" } });
+    expect(r2 && "error" in r2 && r2.error.message).toContain("engine dead");
+  });
+
   it("ignores lines of ids it did not submit (an earlier attempt's)", () => {
     const answers = collectAnswers([{ name: "f", text: `${ok("r0-a1", "{}")}\n${ok("r0-a2", '{"x":1}')}` }], ["r0-a2"], context);
     expect([...answers.keys()]).toEqual(["r0-a2"]);
