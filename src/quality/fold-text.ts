@@ -1,3 +1,5 @@
+import { lastAtOrBelow } from "./sorted-search.js";
+
 /**
  * Text folded for comparison (NFC, lower case, whitespace runs as one space), with the way back
  * from an offset of the folded text to the written one.
@@ -49,15 +51,7 @@ export class OffsetMap {
 
   /** The index of the segment holding folded offset `offset`. */
   #segmentAt(offset: number): number {
-    const starts = this.#starts;
-    let low = 0;
-    let high = starts.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >>> 1;
-      if (starts[middle]! <= offset) low = middle;
-      else high = middle - 1;
-    }
-    return low;
+    return lastAtOrBelow(this.#starts, offset);
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { findWhole, SourceText } from "./source-text.js";
 import { writtenNumbers, type WrittenNumber } from "./written-numbers.js";
+import { lastAtOrBelow } from "./sorted-search.js";
 
 /**
  * What the joined texts put between two cells: NUL is neither a word character nor whitespace nor
@@ -97,14 +98,7 @@ class JoinedText {
   }
 
   cellOf(offset: number): { cell: number; offset: number } {
-    const { starts } = this;
-    let low = 0;
-    let high = starts.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >>> 1;
-      if (starts[middle]! <= offset) low = middle;
-      else high = middle - 1;
-    }
-    return { cell: low, offset: offset - starts[low]! };
+    const cell = lastAtOrBelow(this.starts, offset);
+    return { cell, offset: offset - this.starts[cell]! };
   }
 }
