@@ -89,7 +89,7 @@ export function formatSummary(
     elapsedMs: number;
     model: string;
     transport?: { requests: number; rateLimited: number };
-    batch?: { batchesCreated: number; rounds: number };
+    batch?: { batchesCreated: number; rounds: number; offline?: unknown };
   },
 ): string {
   const { rowsDone, rowsOk, rowsFailed, rowsReused, modelCalls, valuesCoerced, usage, elapsedMs, model, transport, batch } = totals;
@@ -97,7 +97,7 @@ export function formatSummary(
   if (rowsReused > 0) head += ` (${INTEGER.format(rowsReused)} reused)`;
   const parts = [
     head,
-    count(modelCalls, "model call") + (batch ? ` in ${count(batch.batchesCreated, "batch", "batches")}, ${count(batch.rounds, "round")}` : transportNote(modelCalls, transport)),
+    count(modelCalls, "model call") + (batch ? batchNote(batch) : transportNote(modelCalls, transport)),
     ...(valuesCoerced > 0 ? [`${count(valuesCoerced, "value")} coerced`] : []),
     `${INTEGER.format(usage.prompt_tokens)} prompt + ${INTEGER.format(usage.completion_tokens)} completion tokens`,
   ];
@@ -191,4 +191,13 @@ export class ProgressLine {
     const columns = (this.#stream as { columns?: number }).columns;
     return columns && line.length >= columns ? `${line.slice(0, Math.max(0, columns - 2))}…` : line;
   }
+}
+
+/**
+ * How a batch run's calls were sent: `in 2 batches, 3 rounds`; an offline job (request files for
+ * vLLM's run-batch) creates no batch here, so it gives its rounds only.
+ */
+function batchNote(batch: { batchesCreated: number; rounds: number; offline?: unknown }): string {
+  const rounds = count(batch.rounds, "round");
+  return batch.offline ? ` in ${rounds} of request files` : ` in ${count(batch.batchesCreated, "batch", "batches")}, ${rounds}`;
 }

@@ -199,4 +199,11 @@ describe("batch runs", () => {
     expect(formatSummary({ ...totals, batch: { batchesCreated: 2, rounds: 2 } })).toContain("12 model calls in 2 batches, 2 rounds · 1,000,000 prompt + 0 completion tokens · ~$0.075 (gpt-4o-mini, batch)");
     expect(formatSummary(totals)).toContain("~$0.15 (gpt-4o-mini)");
   });
+
+  it("gives an offline job's rounds of request files, not the batches it never created", () => {
+    const totals = { rowsDone: 16, rowsOk: 16, rowsFailed: 0, rowsReused: 13, modelCalls: 6, valuesCoerced: 0, usage: { prompt_tokens: 600, completion_tokens: 120 }, elapsedMs: 100, model: "gpt-4o-mini" };
+    const line = formatSummary({ ...totals, batch: { batchesCreated: 0, rounds: 2, offline: { waitingOn: undefined } } });
+    expect(line).toContain("6 model calls in 2 rounds of request files ·");
+    expect(line).not.toContain("batches");
+  });
 });
