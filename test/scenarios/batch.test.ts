@@ -172,6 +172,23 @@ describe("extract --batch", { timeout: 120_000 }, () => {
     expect(readFileSync(out, "utf8")).toBe(syncReference);
   });
 
+  it("runs through Azure OpenAI's batch paths, with the deployment as every line's model and Azure's line url", async () => {
+    await startApi();
+    const out = await freshOut();
+    const azureEnv = { ...env, EXTRACT_MODEL: undefined, AZURE_OPENAI_ENDPOINT: api!.origin, AZURE_OPENAI_API_KEY: "azure-test-key" };
+    const run = await runCli([input, "--schema", "person", "--model", "my-deployment", "-o", out, "--batch", "--batch-poll", "2ms", "--keep-batch-files"], { env: azureEnv });
+    expect(run.code).toBe(0);
+    expect(readFileSync(out, "utf8")).toBe(syncReference);
+    // Every Files/Batches call went to Azure's form of the path, with an api-version.
+    const batchCalls = api!.stats.requests.filter((request) => /\/(files|batches)/.test(request.path));
+    expect(batchCalls.length).toBeGreaterThan(0);
+    expect(batchCalls.every((request) => request.path.startsWith("/openai/") && request.query["api-version"])).toBe(true);
+    const [batch] = api!.batches();
+    const lines = api!.fileText(batch!.input_file_id)!.trim().split("\n").map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(ROWS);
+    expect(lines.every((line) => line.url === "/chat/completions" && line.body.model === "my-deployment")).toBe(true);
+  });
+
   it("finishes the re-asks with synchronous calls with --batch-finish sync", async () => {
     await startApi({ faults: { invalidJson: 0.3 }, faultKey: (body) => rowOfBody(body).id!, maxFaultsPerRow: 1, seed: 3 });
     const chat = await startChatServer();

@@ -141,8 +141,11 @@ export function createBatchRoutes(state: { files: Map<string, StoredFile>; jobs:
     } catch {
       return sendError(res, 400, {}, { message: "We could not parse the JSON body of your request." });
     }
+    // OpenAI's spec knows only /v1/... endpoints; Azure's create names the path without /v1 (its
+    // own API reference), so an Azure create is checked against the spec in OpenAI's form.
+    const asOpenAI = azure && body?.endpoint === "/chat/completions" ? { ...body, endpoint: "/v1/chat/completions" } : body;
     const problems = [
-      ...validateCreate(body),
+      ...validateCreate(asOpenAI),
       ...Object.keys(body ?? {})
         .filter((key) => !createFields.has(key))
         .map((key) => `Unrecognized request argument supplied: ${key}`),
