@@ -3,7 +3,7 @@ import { collectAnswers, type CollectContext } from "../../../src/run/batch/coll
 
 const context: CollectContext = {
   replyFormat: { mode: "json_object" },
-  errors: { model: "gpt-4o-mini", baseURL: "http://127.0.0.1:1/v1", maxRetries: 0, secrets: ["sk-secret-key-123456789"] },
+  errors: { model: "gpt-4o-mini", baseURL: "http://127.0.0.1:1/v1", maxRetries: 0, secrets: ["placeholder-secret-for-redaction-test"] },
 };
 
 function completion(content: string, finish = "stop") {
@@ -18,7 +18,7 @@ function completion(content: string, finish = "stop") {
 }
 const ok = (id: string, content: string) => JSON.stringify({ id: `batch_req_${id}`, custom_id: id, response: { status_code: 200, request_id: "req", body: completion(content) }, error: null });
 const failed = (id: string, status: number, code: string) =>
-  JSON.stringify({ id: `batch_req_${id}`, custom_id: id, response: { status_code: status, request_id: "req", body: { error: { message: `${code} sk-secret-key-123456789`, type: "x", code } } }, error: null });
+  JSON.stringify({ id: `batch_req_${id}`, custom_id: id, response: { status_code: status, request_id: "req", body: { error: { message: `${code} placeholder-secret-for-redaction-test`, type: "x", code } } }, error: null });
 const notRun = (id: string, code: string) => JSON.stringify({ id: `batch_req_${id}`, custom_id: id, response: null, error: { code, message: "This request could not be executed before the completion window expired." } });
 
 describe("collectAnswers", () => {
@@ -35,7 +35,7 @@ describe("collectAnswers", () => {
     expect(answers.get("r1-a1")).toMatchObject({ retry: true, error: { code: "RATE_LIMITED" } });
     expect(answers.get("r2-a1")).toMatchObject({ retry: false, error: { code: "INPUT_TOO_LARGE" } });
     expect(answers.get("r3-a1")).toMatchObject({ retry: true, error: { code: "TIMEOUT" } });
-    for (const answer of answers.values()) if ("error" in answer) expect(answer.error.message).not.toContain("sk-secret-key-123456789");
+    for (const answer of answers.values()) if ("error" in answer) expect(answer.error.message).not.toContain("placeholder-secret-for-redaction-test");
   });
 
   it("accounts for every submitted id: one in neither file is missing, and a damaged line is named by file and line", () => {
@@ -50,7 +50,7 @@ describe("collectAnswers", () => {
   it("reads vLLM run-batch's error lines: the status in `response` with no body, the error beside it", () => {
     const text = [
       JSON.stringify({ id: "vllm-1", custom_id: "r0-a1", response: { status_code: 400, request_id: "vllm-batch-1" }, error: "This model's maximum context length is 4096 tokens." }),
-      JSON.stringify({ id: "vllm-2", custom_id: "r1-a1", response: { status_code: 400, request_id: "vllm-batch-2", body: null }, error: { error: { message: "bad request sk-secret-key-123456789", type: "BadRequestError", code: 400 } } }),
+      JSON.stringify({ id: "vllm-2", custom_id: "r1-a1", response: { status_code: 400, request_id: "vllm-batch-2", body: null }, error: { error: { message: "bad request placeholder-secret-for-redaction-test", type: "BadRequestError", code: 400 } } }),
       JSON.stringify({ id: "vllm-3", custom_id: "r2-a1", response: { status_code: 500, request_id: "vllm-batch-3" }, error: { object: "error", message: "engine dead", type: "InternalServerError", code: 500 } }),
     ].join("\n");
     const answers = collectAnswers([{ name: "results.jsonl", text }], ["r0-a1", "r1-a1", "r2-a1"], context);
@@ -61,7 +61,7 @@ describe("collectAnswers", () => {
     const r1 = answers.get("r1-a1");
     expect(r1).toMatchObject({ retry: false });
     expect(r1 && "error" in r1 && r1.error.message).toContain("bad request");
-    expect(r1 && "error" in r1 && r1.error.message).not.toContain("sk-secret-key-123456789");
+    expect(r1 && "error" in r1 && r1.error.message).not.toContain("placeholder-secret-for-redaction-test");
     const r2 = answers.get("r2-a1");
     expect(r2).toMatchObject({ retry: true, error: { code: "MODEL_ERROR" } });
     expect(r2 && "error" in r2 && r2.error.message).toContain("engine dead");
