@@ -16,10 +16,9 @@ export { batchJobStatus, cancelBatchJob, type BatchJobOptions, type JobBatch } f
 export type { OutputFormat } from "./io/output/write.js";
 export type { DryRunEstimate } from "./api/dry-run.js";
 export type { ResumeInfo } from "./run/journal.js";
+export type { BatchOptions, BatchProgressEvent, OfflineBatchOptions } from "./config/batch-options.js";
 export {
   DEFAULTS,
-  type BatchOptions,
-  type BatchProgressEvent,
   type ExtractOptions,
   type ProgressEvent,
   type RunTotals,

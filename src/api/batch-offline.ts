@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { ExtractOptions, OfflineBatchSettings } from "../config/options.js";
+import type { ExtractOptions } from "../config/options.js";
+import type { OfflineBatchSettings } from "../config/batch-options.js";
 import type { InputRecord } from "../core/prompt.js";
 import { createBatchFilesApi, requestFileOf } from "../engine/batch-files.js";
 import type { BatchApi } from "../engine/http/batches.js";

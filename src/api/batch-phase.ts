@@ -1,4 +1,5 @@
-import { normalizeBatchOptions, normalizeOfflineBatchOptions, type BatchOptions, type ExtractOptions, type OfflineBatchOptions, type RunTotals } from "../config/options.js";
+import type { ExtractOptions, RunTotals } from "../config/options.js";
+import { normalizeBatchOptions, normalizeOfflineBatchOptions, type BatchOptions, type OfflineBatchOptions } from "../config/batch-options.js";
 import type { InputRecord } from "../core/prompt.js";
 import { ExtractError } from "../errors/extract-error.js";
 import { runBatch, type BatchOutcome } from "../run/batch/batch-runner.js";

@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { BatchOptions, ExtractOptions, SchemaInput } from "../config/options.js";
+import type { ExtractOptions, SchemaInput } from "../config/options.js";
+import type { BatchOptions } from "../config/batch-options.js";
 import type { RowInput } from "../core/row-result.js";
 import { prepareRun } from "../run/context.js";
 import { runExtraction } from "../run/extraction.js";

@@ -8,16 +8,8 @@ import { leafColumns } from "../schema/columns.js";
 import { createOutputWriter, type OutputFormat } from "../io/output/write.js";
 import { ExtractError } from "../errors/extract-error.js";
 import { runExtraction } from "../run/extraction.js";
-import {
-  emptyTotals,
-  normalizeOfflineBatchOptions,
-  type BatchOptions,
-  type ExtractOptions,
-  type OfflineBatchOptions,
-  type ProgressEvent,
-  type RunTotals,
-  type SchemaInput,
-} from "../config/options.js";
+import { emptyTotals, type ExtractOptions, type ProgressEvent, type RunTotals, type SchemaInput } from "../config/options.js";
+import { normalizeOfflineBatchOptions, type BatchOptions, type OfflineBatchOptions } from "../config/batch-options.js";
 import { prepareOfflineRun, type OfflineBatchFacts } from "./batch-offline.js";
 import { batchTotals, runBatchPhase, type BatchPhase } from "./batch-phase.js";
 import type { RowSource } from "../run/ordered.js";

@@ -1,5 +1,6 @@
 import type { ResumeInfo } from "../run/journal.js";
-import type { BatchProgressEvent, RunTotals } from "../config/options.js";
+import type { RunTotals } from "../config/options.js";
+import type { BatchProgressEvent } from "../config/batch-options.js";
 import { estimateCost, formatUsd } from "../models/pricing.js";
 
 /** What a progress line shows: the totals, the time spent and, when known, how far into the input. */

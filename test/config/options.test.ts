@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ExtractError } from "../../src/errors/extract-error.js";
-import { checkSchemaOption, DEFAULTS, normalizeOptions, schemasDirOf, normalizeOfflineBatchOptions } from "../../src/config/options.js";
+import { checkSchemaOption, DEFAULTS, normalizeOptions, schemasDirOf } from "../../src/config/options.js";
+import { normalizeOfflineBatchOptions } from "../../src/config/batch-options.js";
 import { readEnvironment } from "../../src/config/env.js";
 
 describe("normalizeOptions", () => {

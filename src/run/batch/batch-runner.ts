@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import pLimit from "p-limit";
-import type { BatchProgressEvent, BatchSettings, RunTotals } from "../../config/options.js";
+import type { RunTotals } from "../../config/options.js";
+import type { BatchProgressEvent, BatchSettings } from "../../config/batch-options.js";
 import { emptyTotals } from "../../config/options.js";
 import type { InputRecord } from "../../core/prompt.js";
 import type { RowResult } from "../../core/row-result.js";
