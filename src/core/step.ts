@@ -42,6 +42,14 @@ export interface RowState {
 /** What to do after a reply: send `state.request`, or the row is done. */
 export type StepOutcome<T> = { done: false; state: RowState } | { done: true; result: RowResult<T> };
 
+/**
+ * The budget fields of `settings` (the run's, which hold much more), picked once so that every
+ * runner keys stored results and starts rows under the same budget.
+ */
+export function attemptBudgetOf({ maxAttempts, maxTokens, maxTokensCap, coerce }: AttemptBudget): AttemptBudget {
+  return { maxAttempts, maxTokens, maxTokensCap, coerce };
+}
+
 /** The state of a row about to make its first call. */
 export function startRow(firstMessages: readonly ChatMessage[], budget: AttemptBudget): RowState {
   return { firstMessages, budget, request: { messages: [...firstMessages], maxTokens: budget.maxTokens }, attempts: 1, usage: noUsage() };

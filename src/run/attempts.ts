@@ -1,7 +1,7 @@
 import { checkInputSize } from "../core/input-size.js";
 import { buildMessages, type InputRecord } from "../core/prompt.js";
 import { failedBeforeAnyCall, type RowResult } from "../core/row-result.js";
-import { startRow, stepRow, type RowState } from "../core/step.js";
+import { attemptBudgetOf, startRow, stepRow, type RowState } from "../core/step.js";
 import { endsRun } from "../errors/codes.js";
 import { ExtractError } from "../errors/extract-error.js";
 import type { ObjectSchema } from "../schema/json-schema.js";
@@ -33,8 +33,7 @@ export function firstCall(context: PromptContext, record: InputRecord): RowState
     const tooLarge = checkInputSize(record, firstMessages, limit);
     if (tooLarge) return { ...failedBeforeAnyCall(tooLarge), maxTokens: settings.maxTokens };
   }
-  const { maxAttempts, maxTokens, maxTokensCap, coerce } = settings;
-  return startRow(firstMessages, { maxAttempts, maxTokens, maxTokensCap, coerce });
+  return startRow(firstMessages, attemptBudgetOf(settings));
 }
 
 /**

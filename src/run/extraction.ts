@@ -2,7 +2,7 @@ import type { ExtractOptions } from "../config/options.js";
 import { emptyTotals } from "../config/options.js";
 import type { InputRecord } from "../core/prompt.js";
 import { failedBeforeAnyCall, type ExtractResult, type RowResult } from "../core/row-result.js";
-import type { AttemptBudget } from "../core/step.js";
+import { attemptBudgetOf } from "../core/step.js";
 import { ExtractError } from "../errors/extract-error.js";
 import { groundRecord } from "../quality/grounding.js";
 import { extractRecord } from "./attempts.js";
@@ -38,8 +38,7 @@ export async function* runExtraction<R>(
   if (journal && options.resume) options.onResume?.(journal.resumeInfo);
   // Rows of a journal written before budgets left the key match only under the old key.
   const legacyFingerprint = journal?.hasEarlierVersionRows ? context.legacyFingerprint : undefined;
-  const { maxAttempts, maxTokens, maxTokensCap, coerce } = context.settings;
-  const budget: AttemptBudget = { maxAttempts, maxTokens, maxTokensCap, coerce };
+  const budget = attemptBudgetOf(context.settings);
   const inFlight = new Map<string, Promise<RowResult>>();
   const totals = emptyTotals();
 

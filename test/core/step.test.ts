@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { buildMessages } from "../../src/core/prompt.js";
-import { retryRow, startRow, stepRow, type AttemptBudget, type RowState } from "../../src/core/step.js";
+import { attemptBudgetOf, retryRow, startRow, stepRow, type AttemptBudget, type RowState } from "../../src/core/step.js";
 import type { CompletionReply } from "../../src/engine/types.js";
 import { ExtractError } from "../../src/errors/extract-error.js";
 
@@ -143,5 +143,12 @@ describe("retryRow (a transient failure of one request inside a batch)", () => {
     expect(last.done).toBe(true);
     if (!last.done) return;
     expect(last.result).toMatchObject({ ok: false, attempts: 3, maxTokens: 100, error: { code: "MODEL_ERROR", attempts: 3 } });
+  });
+});
+
+describe("attemptBudgetOf", () => {
+  it("keeps the budget fields of the run's settings and nothing else, so stored states stay small", () => {
+    const settings = { maxAttempts: 4, maxTokens: 512, maxTokensCap: 2048, coerce: false, model: "gpt-4o-mini", concurrency: 8 };
+    expect(attemptBudgetOf(settings)).toEqual({ maxAttempts: 4, maxTokens: 512, maxTokensCap: 2048, coerce: false });
   });
 });

@@ -5,7 +5,7 @@ import type { BatchProgressEvent, BatchSettings } from "../../config/batch-optio
 import { emptyTotals } from "../../config/options.js";
 import type { InputRecord } from "../../core/prompt.js";
 import type { RowResult } from "../../core/row-result.js";
-import { startRow, type AttemptBudget, type RowState } from "../../core/step.js";
+import { attemptBudgetOf, startRow, type RowState } from "../../core/step.js";
 import { TERMINAL_STATUSES, type Batch, type BatchApi } from "../../engine/http/batches.js";
 import { ExtractError } from "../../errors/extract-error.js";
 import { continueRow, firstCall } from "../attempts.js";
@@ -57,8 +57,8 @@ export interface BatchOutcome {
  */
 export async function runBatch(context: RunContext, records: readonly (InputRecord | ExtractError)[], options: BatchRunOptions): Promise<BatchOutcome> {
   const { api, settings } = options;
-  const { maxAttempts, maxTokens, maxTokensCap, coerce, temperature, model } = context.settings;
-  const budget: AttemptBudget = { maxAttempts, maxTokens, maxTokensCap, coerce };
+  const { temperature } = context.settings;
+  const budget = attemptBudgetOf(context.settings);
   const journal = await Journal.open(options.journal, { resume: options.resume, fingerprint: context.fingerprint });
   const job = JobFile.open(options.journal, { resume: options.resume });
   const target: BatchTarget = {
