@@ -76,7 +76,9 @@ export async function estimateRun(
   return estimate;
 }
 
-const INTEGER = new Intl.NumberFormat("en-US");
+/** Made on first use, as in the CLI's progress line: loading ICU's locale data is not a cost of importing this module. */
+let integers: Intl.NumberFormat | undefined;
+const integer = (n: number) => (integers ??= new Intl.NumberFormat("en-US")).format(n);
 
 /**
  * The dry-run report: the exact messages of the first row under role headers, then the
@@ -106,9 +108,9 @@ export function formatDryRun(
   lines.push(`Model:             ${model}`);
   if (replyFormat) lines.push(`Mode:              ${renderNote(describeReplyFormat(replyFormat, model))}`);
   lines.push(
-    `Rows:              ${INTEGER.format(estimate.rows)}`,
-    `Prompt tokens:     ${INTEGER.format(estimate.promptTokens)}${approximate} (one attempt per row; re-asks add more)`,
-    `Completion tokens: ${INTEGER.format(low)} – ${INTEGER.format(high)}${approximate}`,
+    `Rows:              ${integer(estimate.rows)}`,
+    `Prompt tokens:     ${integer(estimate.promptTokens)}${approximate} (one attempt per row; re-asks add more)`,
+    `Completion tokens: ${integer(low)} – ${integer(high)}${approximate}`,
     estimate.cost
       ? `Estimated cost:    ${formatUsd(estimate.cost.low)} – ${formatUsd(estimate.cost.high)} ${estimate.batch ? "(batch: Batch API prices, half the standard tier; no caching discounts)" : "(standard tier, no caching or Batch discounts)"}`
       : `Estimated cost:    price unknown for ${model}`,
@@ -124,7 +126,7 @@ export function formatDryRun(
 function describeReplyFormat(format: ReplyFormat, model: string): string {
   if (isEmbeddedModel(model)) return "grammar (the embedded engine decodes under a grammar made from the schema; `mode` does not apply)";
   if (format.mode === "json_object") return "json_object (response_format json_object; the schema is in the system message)";
-  const tokens = INTEGER.format(countTokens(JSON.stringify(format.schema), model));
+  const tokens = integer(countTokens(JSON.stringify(format.schema), model));
   const sent =
     format.mode === "json_schema"
       ? `response_format json_schema "${format.name}", strict`

@@ -10,13 +10,13 @@ import { ExtractError } from "../errors/extract-error.js";
 import { runExtraction } from "../run/extraction.js";
 import { emptyTotals, type ExtractOptions, type ProgressEvent, type RunTotals, type SchemaInput } from "../config/options.js";
 import { normalizeOfflineBatchOptions, type BatchOptions, type OfflineBatchOptions } from "../config/batch-options.js";
-import { prepareOfflineRun, type OfflineBatchFacts } from "./batch-offline.js";
-import { batchTotals, runBatchPhase, type BatchPhase } from "./batch-phase.js";
+import type { OfflineBatchFacts } from "./batch-offline.js";
+import type { BatchPhase } from "./batch-phase.js";
 import type { RowSource } from "../run/ordered.js";
 import { normalizeCsvOptions, type CsvOptions, type CsvSettings } from "../config/csv-options.js";
 import { buildMessages, type ChatMessage, type InputRecord } from "../core/prompt.js";
 import { preparePrompt, prepareRun, type RunContext } from "../run/context.js";
-import { estimateRun, type DryRunEstimate } from "./dry-run.js";
+import type { DryRunEstimate } from "./dry-run.js";
 import type { ReplyFormat } from "../engine/types.js";
 
 /** Options of {@link extractCsv}: those of `extract()`, plus where and how to write. */
@@ -83,13 +83,16 @@ export async function extractCsv<S extends SchemaInput>(input: string | NodeJS.R
     const option = offline.resultsFile === undefined ? "batchFile" : "batchResults";
     throw new ExtractError("INVALID_OPTION", `\`${option}\` needs \`out\` (a file) or \`journal\`: the job's state is kept beside it between the runs.`, { path: "out" });
   }
-  const context = offline ? await prepareOfflineRun(options) : await prepareRun(options);
+  const context = offline ? await (await import("./batch-offline.js")).prepareOfflineRun(options) : await prepareRun(options);
   try {
     return await writeRun(context, input, options, csvSettings, started);
   } finally {
     await context.close();
   }
 }
+
+/** Batch mode's modules, loaded when a run asks for it: a synchronous run has no use for them. */
+const batchModule = () => import("./batch-phase.js");
 
 /** The body of {@link extractCsv}, once the run is prepared. */
 async function writeRun(
@@ -122,7 +125,7 @@ async function writeRun(
       // Every row is needed before the first file is written; the output is written once all are done.
       const all: CsvRow[] = [];
       for await (const row of rows) all.push(row);
-      batch = await runBatchPhase(context, all.map(toRecord), { ...options, journal });
+      batch = await (await batchModule()).runBatchPhase(context, all.map(toRecord), { ...options, journal });
       if (!batch.store) {
         if (temporaryDir) await rm(temporaryDir, { recursive: true, force: true });
         return batchStopped(batch, { input: csv.name, output: outPath ?? "stream", format, journal: temporaryDir ? undefined : journal }, context, started);
@@ -179,7 +182,7 @@ async function writeRun(
     if (temporaryDir) await rm(temporaryDir, { recursive: true, force: true });
   }
   return {
-    ...(batch ? batchTotals(totals, batch.outcome) : totals),
+    ...(batch ? (await batchModule()).batchTotals(totals, batch.outcome) : totals),
     input: csv.name,
     output: outPath ?? (destination === process.stdout ? "stdout" : "stream"),
     format,
@@ -250,6 +253,7 @@ export async function estimateCsv<S extends SchemaInput>(
   }
   const { model, maxTokens } = context.settings;
   const { systemPrompt, exampleMessages, jsonSchema } = context;
+  const { estimateRun } = await import("./dry-run.js");
   const estimate = await estimateRun(records(), { systemPrompt, exampleMessages, jsonSchema, model, maxTokens, batch: options.batch });
   return { input: csv.name, model, firstMessages, replyFormat: context.replyFormat, estimate };
 }

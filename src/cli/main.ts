@@ -108,10 +108,9 @@ async function runOne(command: CliCommand, input: string, stopSignal: AbortSigna
     const name = input === "-" ? "stdin" : path.basename(input, path.extname(input));
     options.out = path.join(command.outDir, `${name}.${options.format ?? DEFAULTS.format}`);
   }
-  const [{ extractCsv }, { formatBatchProgress, formatResume, formatSummary, ProgressLine }, { formatNextStep, formatResultsRead }] = await Promise.all([
+  const [{ extractCsv }, { formatBatchProgress, formatResume, formatSummary, ProgressLine }] = await Promise.all([
     import("../api/extract-csv.js"),
     import("./progress.js"),
-    import("./batch-file-text.js"),
   ]);
   const progress = new ProgressLine(process.stderr, { enabled: process.stderr.isTTY === true && !command.quiet });
   const started = performance.now();
@@ -126,9 +125,12 @@ async function runOne(command: CliCommand, input: string, stopSignal: AbortSigna
     });
     progress.finish();
     if (!command.quiet) {
-      const waitingOn = summary.batch?.offline?.waitingOn;
-      process.stderr.write(formatResultsRead(summary.batch?.offline));
-      process.stderr.write(waitingOn ? formatNextStep(waitingOn, summary.model, argv) : `${summary.input}: ${formatSummary(summary)}\n`);
+      const offline = summary.batch?.offline;
+      // An offline batch job's step says what it read and what to run next (loaded only for one).
+      const offlineText = offline && (await import("./batch-file-text.js"));
+      if (offlineText) process.stderr.write(offlineText.formatResultsRead(offline));
+      const waitingOn = offline?.waitingOn;
+      process.stderr.write(offlineText && waitingOn ? offlineText.formatNextStep(waitingOn, summary.model, argv) : `${summary.input}: ${formatSummary(summary)}\n`);
     }
     if (command.report && !summary.interrupted) {
       const { writeReport } = await import("./report-command.js");

@@ -12,18 +12,25 @@ export interface ProgressSnapshot extends RunTotals {
 }
 
 const SEPARATOR = " · ";
-const INTEGER = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
-const ONE_DECIMAL = new Intl.NumberFormat("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+/** The number formats, made on first use: the first NumberFormat loads ICU's locale data (30-70 ms), which a `--quiet` run never needs. */
+let formats: { integer: Intl.NumberFormat; oneDecimal: Intl.NumberFormat } | undefined;
+const numberFormats = () =>
+  (formats ??= {
+    integer: new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 }),
+    oneDecimal: new Intl.NumberFormat("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }),
+  });
+const integer = (n: number) => numberFormats().integer.format(n);
+const oneDecimal = (n: number) => numberFormats().oneDecimal.format(n);
 
 function count(n: number, singular: string, plural = `${singular}s`): string {
-  return `${INTEGER.format(n)} ${n === 1 ? singular : plural}`;
+  return `${integer(n)} ${n === 1 ? singular : plural}`;
 }
 
 /** "950", "12.3k", "1.2M": token totals only need to show their order of magnitude at a glance. */
 function compactNumber(n: number): string {
-  if (n < 1000) return INTEGER.format(n);
-  if (n < 1_000_000) return `${ONE_DECIMAL.format(n / 1000)}k`;
-  return `${ONE_DECIMAL.format(n / 1_000_000)}M`;
+  if (n < 1000) return integer(n);
+  if (n < 1_000_000) return `${oneDecimal(n / 1000)}k`;
+  return `${oneDecimal(n / 1_000_000)}M`;
 }
 
 /** "45s", "2m 10s", "1h 5m": an ETA needs no more precision than that. */
@@ -37,11 +44,11 @@ function formatRemaining(ms: number): string {
 
 /** "12.3 s" for short runs, then the ETA style ("2m 10s"). */
 function formatElapsed(ms: number): string {
-  return ms < 60_000 ? `${ONE_DECIMAL.format(ms / 1000)} s` : formatRemaining(ms);
+  return ms < 60_000 ? `${oneDecimal(ms / 1000)} s` : formatRemaining(ms);
 }
 
 function formatRate(rowsPerSecond: number): string {
-  return rowsPerSecond < 100 ? ONE_DECIMAL.format(rowsPerSecond) : INTEGER.format(rowsPerSecond);
+  return rowsPerSecond < 100 ? oneDecimal(rowsPerSecond) : integer(rowsPerSecond);
 }
 
 /**
@@ -57,8 +64,8 @@ export function formatProgress(snapshot: ProgressSnapshot): string {
 
   let head = count(rowsDone, "row");
   if (fraction !== undefined) head += ` (${Math.floor(fraction * 100)}%)`;
-  const parts = [head, `${INTEGER.format(rowsOk)} ok`, `${INTEGER.format(rowsFailed)} failed`];
-  if (rowsReused > 0) parts.push(`${INTEGER.format(rowsReused)} reused`);
+  const parts = [head, `${integer(rowsOk)} ok`, `${integer(rowsFailed)} failed`];
+  if (rowsReused > 0) parts.push(`${integer(rowsReused)} reused`);
   if (elapsedMs > 0) parts.push(`${formatRate(rowsDone / (elapsedMs / 1000))} rows/s`);
   parts.push(`${compactNumber(usage.prompt_tokens + usage.completion_tokens)} tokens`);
   if (fraction !== undefined && fraction < 1 && elapsedMs > 0) {
@@ -72,9 +79,9 @@ export function formatProgress(snapshot: ProgressSnapshot): string {
  * `round 2 · 1,950 of 2,000 rows done · batch_ab12 in_progress 30/50 · batch_cd34 validating 0/0`.
  */
 export function formatBatchProgress(event: BatchProgressEvent): string {
-  const parts = [`round ${event.round}`, `${INTEGER.format(event.rowsDone)} of ${count(event.rowsTotal, "row")} done`];
+  const parts = [`round ${event.round}`, `${integer(event.rowsDone)} of ${count(event.rowsTotal, "row")} done`];
   for (const batch of event.batches) {
-    parts.push(`${batch.id} ${batch.status} ${INTEGER.format(batch.completed)}/${INTEGER.format(batch.total)}${batch.failed ? ` (${INTEGER.format(batch.failed)} failed)` : ""}`);
+    parts.push(`${batch.id} ${batch.status} ${integer(batch.completed)}/${integer(batch.total)}${batch.failed ? ` (${integer(batch.failed)} failed)` : ""}`);
   }
   return parts.join(SEPARATOR);
 }
@@ -94,13 +101,13 @@ export function formatSummary(
   },
 ): string {
   const { rowsDone, rowsOk, rowsFailed, rowsReused, modelCalls, valuesCoerced, usage, elapsedMs, model, transport, batch } = totals;
-  let head = `${count(rowsDone, "row")}: ${INTEGER.format(rowsOk)} ok, ${INTEGER.format(rowsFailed)} failed`;
-  if (rowsReused > 0) head += ` (${INTEGER.format(rowsReused)} reused)`;
+  let head = `${count(rowsDone, "row")}: ${integer(rowsOk)} ok, ${integer(rowsFailed)} failed`;
+  if (rowsReused > 0) head += ` (${integer(rowsReused)} reused)`;
   const parts = [
     head,
     count(modelCalls, "model call") + (batch ? batchNote(batch) : transportNote(modelCalls, transport)),
     ...(valuesCoerced > 0 ? [`${count(valuesCoerced, "value")} coerced`] : []),
-    `${INTEGER.format(usage.prompt_tokens)} prompt + ${INTEGER.format(usage.completion_tokens)} completion tokens`,
+    `${integer(usage.prompt_tokens)} prompt + ${integer(usage.completion_tokens)} completion tokens`,
   ];
   const cost = estimateCost(model, usage, batch ? "batch" : "standard");
   if (cost !== undefined) parts.push(`~${formatUsd(cost)} (${model}${batch ? ", batch" : ""})`);
@@ -111,7 +118,7 @@ export function formatSummary(
 /** " (1,012 HTTP requests, 9 answered 429)" when retries or 429s happened; nothing otherwise. */
 function transportNote(modelCalls: number, transport: { requests: number; rateLimited: number } | undefined): string {
   if (!transport || (transport.requests === modelCalls && transport.rateLimited === 0)) return "";
-  return ` (${count(transport.requests, "HTTP request")}, ${INTEGER.format(transport.rateLimited)} answered 429)`;
+  return ` (${count(transport.requests, "HTTP request")}, ${integer(transport.rateLimited)} answered 429)`;
 }
 
 /**
@@ -123,14 +130,14 @@ function transportNote(modelCalls: number, transport: { requests: number; rateLi
 export function formatResume(info: ResumeInfo): string {
   if (!info.found) return `Resuming: there is no journal at ${info.journal} yet, so every row is sent.`;
   const { rows, reusable, failed, earlierVersion } = info;
-  let line = `Resuming from ${info.journal}: ${INTEGER.format(reusable)} of its ${count(rows, "row")} can be reused`;
+  let line = `Resuming from ${info.journal}: ${integer(reusable)} of its ${count(rows, "row")} can be reused`;
   line += reusable > 0 ? " (done with this schema, prompt and model)." : ".";
   if (failed > 0) {
     line += ` ${count(failed, "failed row")} ${failed === 1 ? "is" : "are"} tried again if the failure may pass (a transport error, or attempts or output tokens raised since).`;
   }
   const other = rows - reusable - failed - earlierVersion;
-  if (other > 0) line += ` ${INTEGER.format(other)} ${other === 1 ? "was" : "were"} done with another schema, prompt, examples, model, mode or temperature and ${other === 1 ? "is" : "are"} sent again.`;
-  if (earlierVersion > 0) line += ` ${INTEGER.format(earlierVersion)} ${earlierVersion === 1 ? "was" : "were"} written by an earlier version: reused only if no setting changed.`;
+  if (other > 0) line += ` ${integer(other)} ${other === 1 ? "was" : "were"} done with another schema, prompt, examples, model, mode or temperature and ${other === 1 ? "is" : "are"} sent again.`;
+  if (earlierVersion > 0) line += ` ${integer(earlierVersion)} ${earlierVersion === 1 ? "was" : "were"} written by an earlier version: reused only if no setting changed.`;
   return line;
 }
 
@@ -165,17 +172,26 @@ export class ProgressLine {
     this.#now = options.now ?? (() => performance.now());
   }
 
-  /** Redraws the line, unless the last redraw was less than 100 ms ago. */
+  /** Redraws the line, unless the last redraw was less than 100 ms ago (then the snapshot is not even formatted: this runs for every row). */
   update(snapshot: ProgressSnapshot): void {
-    this.show(formatProgress(snapshot));
+    if (this.#due()) this.#draw(formatProgress(snapshot));
   }
 
   /** Redraws the line with `line` (a batch run's status, say), unless the last redraw was less than 100 ms ago. */
   show(line: string): void {
-    if (!this.#enabled) return;
+    if (this.#due()) this.#draw(line);
+  }
+
+  /** True, and counted as a redraw, when the line is drawn at all and the last redraw was long enough ago. */
+  #due(): boolean {
+    if (!this.#enabled) return false;
     const now = this.#now();
-    if (this.#lastDrawAt !== undefined && now - this.#lastDrawAt < MIN_REDRAW_INTERVAL_MS) return;
+    if (this.#lastDrawAt !== undefined && now - this.#lastDrawAt < MIN_REDRAW_INTERVAL_MS) return false;
     this.#lastDrawAt = now;
+    return true;
+  }
+
+  #draw(line: string): void {
     this.#stream.write(CLEAR_LINE + this.#fitToWidth(line));
   }
 

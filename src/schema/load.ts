@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import { createJiti } from "jiti";
+import type { Jiti } from "jiti";
 import { z } from "zod";
 import { ExtractError } from "../errors/extract-error.js";
 import { schemasDirOf } from "../config/options.js";
@@ -45,8 +45,27 @@ export const SCHEMA_EXTENSIONS = [".ts", ".mts", ".js", ".mjs", ".json"] as cons
  * file are not checked at load time (`tsc` in the user's project does that).
  * `interopDefault: false` matters: jiti's default interop would see the zod object's own
  * `.default()` method and hand back that bound function instead of the schema.
+ *
+ * jiti is loaded on the first schema module, through `require`: its ESM entry imports a 190 kB
+ * CommonJS bundle, which Node then scans for export names (cjs-module-lexer, 30-60 ms of every
+ * start on this project's 2-core machine); `require` runs the same bundle without the scan.
+ *
+ * A schema file outside any project with zod (`/data/schemas/ticket.ts`, or a project that never
+ * installed it) still imports "zod": such files get llm-extract's own copy. The alias maps the
+ * package folder, so "zod/v4", "zod/v4/core" and "zod/mini" follow it. A project with its own zod
+ * keeps it: its schemas then are made by that copy, which toPromptJsonSchema handles.
  */
-const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: transpiledCache(), interopDefault: false });
+const loaders: { project?: Jiti; ownZod?: Jiti } = {};
+
+/** The jiti that loads `file`: with llm-extract's own zod when the file's folder has none. */
+function schemaLoaderFor(file: string): Jiti {
+  const require = createRequire(import.meta.url);
+  const { createJiti } = require("jiti") as typeof import("jiti");
+  const options = { moduleCache: false, fsCache: transpiledCache(), interopDefault: false };
+  if (zodReachableFrom(file)) return (loaders.project ??= createJiti(import.meta.url, options));
+  const ownZodFolder = path.dirname(require.resolve("zod/package.json"));
+  return (loaders.ownZod ??= createJiti(import.meta.url, { ...options, alias: { zod: ownZodFolder } }));
+}
 
 /**
  * Where jiti keeps transpiled schema files: transpiling costs a few hundred milliseconds of every
@@ -59,20 +78,6 @@ const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: transpil
 function transpiledCache(): string {
   return path.join(os.homedir(), ".cache", "llm-extract", "jiti");
 }
-
-/*
- * A schema file outside any project with zod (`/data/schemas/ticket.ts`, or a project that never
- * installed it) still imports "zod": such files get llm-extract's own copy. The alias maps the
- * package folder, so "zod/v4", "zod/v4/core" and "zod/mini" follow it. A project with its own zod
- * keeps it: its schemas then are made by that copy, which toPromptJsonSchema handles.
- */
-const ownZodFolder = path.dirname(createRequire(import.meta.url).resolve("zod/package.json"));
-const jitiWithOwnZod = createJiti(import.meta.url, {
-  moduleCache: false,
-  fsCache: transpiledCache(),
-  interopDefault: false,
-  alias: { zod: ownZodFolder },
-});
 
 /** True when `zod` resolves from the schema file's folder (its project, or any folder above). */
 function zodReachableFrom(file: string): boolean {
@@ -172,8 +177,7 @@ async function isFile(file: string): Promise<boolean> {
 async function loadModuleFile(file: string): Promise<SchemaFileContents> {
   let module: Record<string, unknown>;
   try {
-    const loader = zodReachableFrom(file) ? jiti : jitiWithOwnZod;
-    module = (await loader.import(file)) as Record<string, unknown>;
+    module = (await schemaLoaderFor(file).import(file)) as Record<string, unknown>;
   } catch (error) {
     const { line, column } = locateError(error, file);
     const where = line ? `${file}:${line}${column ? `:${column}` : ""}` : file;

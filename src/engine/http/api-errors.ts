@@ -1,4 +1,14 @@
-import OpenAI from "openai";
+import {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+  AuthenticationError,
+  BadRequestError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+} from "openai/error";
 import { ExtractError, redactSecrets } from "../../errors/extract-error.js";
 import type { ExtractMode } from "../types.js";
 
@@ -38,7 +48,7 @@ const MODE_ADVICE: Record<ExtractMode, string> = {
  * True when a 400/422 is about the mode's own request fields: the error's `param` names one of
  * them, or, when it names no param, its message does.
  */
-function refusesMode(error: InstanceType<typeof OpenAI.APIError>, mode: ExtractMode): boolean {
+function refusesMode(error: APIError, mode: ExtractMode): boolean {
   if (error.status !== 400 && error.status !== 422) return false;
   const fields = MODE_FIELDS[mode];
   if (typeof error.param === "string" && error.param) return fields.some((field) => error.param!.startsWith(field));
@@ -56,19 +66,19 @@ export function fromApiError(error: unknown, context: ErrorContext): ExtractErro
   const serverSays = error instanceof Error ? clean(error.message) : String(error);
   const retries = `${maxRetries} ${maxRetries === 1 ? "retry" : "retries"}`;
 
-  if (error instanceof OpenAI.APIUserAbortError) return make("ABORTED", "The request was aborted.");
-  if (error instanceof OpenAI.APIConnectionTimeoutError) {
+  if (error instanceof APIUserAbortError) return make("ABORTED", "The request was aborted.");
+  if (error instanceof APIConnectionTimeoutError) {
     return make("TIMEOUT", `No answer from ${baseURL} within the timeout, after ${retries}. Raise \`timeout\` or lower \`concurrency\`.`);
   }
-  if (error instanceof OpenAI.APIConnectionError) {
+  if (error instanceof APIConnectionError) {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
     return make("CONNECTION_FAILED", `Could not reach ${baseURL}${cause} (after ${retries}). Check \`baseURL\` and that the server is up.`);
   }
-  if (error instanceof OpenAI.AuthenticationError || error instanceof OpenAI.PermissionDeniedError) {
+  if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) {
     const key = context.azureDeployment !== undefined ? "AZURE_OPENAI_API_KEY / `apiKey` and AZURE_OPENAI_ENDPOINT" : "OPENAI_API_KEY / `apiKey`";
     return make("AUTH_FAILED", `${baseURL} refused the credentials (${serverSays}). Check ${key}.`);
   }
-  if (error instanceof OpenAI.NotFoundError) {
+  if (error instanceof NotFoundError) {
     if (context.azureDeployment !== undefined) {
       return make(
         "MODEL_NOT_FOUND",
@@ -77,21 +87,21 @@ export function fromApiError(error: unknown, context: ErrorContext): ExtractErro
     }
     return make("MODEL_NOT_FOUND", `Model "${model}" was not found at ${baseURL} (${serverSays}). Check \`model\` / EXTRACT_MODEL.`);
   }
-  if (error instanceof OpenAI.RateLimitError && error.code === "insufficient_quota") {
+  if (error instanceof RateLimitError && error.code === "insufficient_quota") {
     // A 429 that waiting does not cure: the account is out of credit.
     return make("QUOTA_EXCEEDED", `${baseURL} says the account's quota is used up (${serverSays}). Check the plan and billing details.`);
   }
-  if (error instanceof OpenAI.RateLimitError) {
+  if (error instanceof RateLimitError) {
     return make("RATE_LIMITED", `Still rate limited after ${retries} (${serverSays}). Set \`rpm\` / \`tpm\` below the account's limits, or wait for the quota to reset.`);
   }
-  if (error instanceof OpenAI.BadRequestError && error.code === "context_length_exceeded") {
+  if (error instanceof BadRequestError && error.code === "context_length_exceeded") {
     return make("INPUT_TOO_LARGE", `The row does not fit the model's context window (${serverSays}). Send fewer \`columns\`.`);
   }
   const mode = context.mode ?? "json_object";
-  if (error instanceof OpenAI.APIError && refusesMode(error, mode)) {
+  if (error instanceof APIError && refusesMode(error, mode)) {
     return make("MODE_UNSUPPORTED", `${baseURL} refused \`mode\` ${mode} (${serverSays}). ${MODE_ADVICE[mode]}`);
   }
-  if (error instanceof OpenAI.APIError) {
+  if (error instanceof APIError) {
     return make("MODEL_ERROR", `${baseURL} answered with an error (${serverSays}).`);
   }
   return make("MODEL_ERROR", `The model call failed: ${serverSays}.`);

@@ -2,7 +2,8 @@ import OpenAI, { toFile } from "openai";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fromApiError, type ErrorContext } from "./api-errors.js";
 import { tokenLimitFieldFor, type TokenLimitField } from "./chat-body.js";
-import { createClient, type OpenAIEngineOptions } from "./openai.js";
+import { createClient } from "./client.js";
+import type { OpenAIEngineOptions } from "./openai.js";
 import { isAzure } from "./paced-fetch.js";
 
 // Every call a batch job makes (files: upload, content, delete; batches: create, retrieve, list,

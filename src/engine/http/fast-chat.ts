@@ -1,7 +1,8 @@
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import { setTimeout as sleep } from "node:timers/promises";
-import OpenAI from "openai";
+import type OpenAI from "openai";
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai/error";
 import type { Dispatcher, Pool } from "undici";
 import type { Pacer } from "./pacing.js";
 import type { CallGuard, FirstContact } from "./first-contact.js";
@@ -12,10 +13,12 @@ import { retryAfterMs } from "./rate-limit-headers.js";
 // Measured on 2 cores against a loopback server that answers at once (issue 14), the SDK costs
 // 800-900 µs of client CPU per request and Node's `fetch` alone about 670; undici's
 // `Pool.request` costs 115-145. What a call means does not change: the body is
-// chatRequestBody()'s, the headers are the ones the SDK builds for this client, every attempt
+// chatRequestBody()'s, the headers are the ones the SDK sends (sdk-headers.ts), every attempt
 // goes through the run's Pacer and FirstContact, failures are the SDK's own error classes (so
 // fromApiError stays the one mapping), and retries follow the SDK's rules by calling the SDK's
-// own `shouldRetry` and `calculateDefaultRetryTimeoutMillis` on the client.
+// own `shouldRetry` and `calculateDefaultRetryTimeoutMillis` on a client of the same settings.
+// That client, and with it the SDK, is loaded at the first answer that is not a success: a run
+// whose requests all succeed never loads the SDK, whose 150 modules would be most of its start.
 //
 // Why not undici's RetryAgent: it retries inside the dispatcher, out of the pacer's sight (a
 // retried 429 would skip the shared gate and the stats); it reads `retry-after` in seconds only
@@ -32,32 +35,61 @@ export interface FastChatCall {
 
 /**
  * Sends a call; resolves to the completion, or to `undefined` when the server answered with
- * something the fast path leaves to the SDK (a redirect, which `fetch` follows).
+ * something the fast path leaves to the SDK (a redirect, which `fetch` follows), or when the SDK
+ * has no retry rules where the fast path reads them.
  * @throws the SDK's `APIError` subclasses, as `client.chat.completions.create` would.
  */
 export type FastChat = (call: FastChatCall) => Promise<OpenAI.Chat.Completions.ChatCompletion | undefined>;
 
 /** The SDK client's retry rules: private in its types, public at run time; checked before use. */
-interface SdkRetryRules {
+export interface SdkRetryRules {
   shouldRetry(response: { status: number; headers: HeaderReader }): Promise<boolean>;
   calculateDefaultRetryTimeoutMillis(retriesRemaining: number, maxRetries: number): number;
 }
 
+/** `client` as its retry rules, or undefined when the SDK has them elsewhere (a release could move them). */
+export function retryRulesOf(client: OpenAI): SdkRetryRules | undefined {
+  const rules = client as unknown as Partial<SdkRetryRules>;
+  return typeof rules.shouldRetry === "function" && typeof rules.calculateDefaultRetryTimeoutMillis === "function" ? (client as unknown as SdkRetryRules) : undefined;
+}
+
+/** Where the fast path sends its calls, and how: what `createClient()` would give the SDK. */
+export interface FastChatTarget {
+  /** The API's base URL (`http://127.0.0.1:8000/v1`); see {@link fastChatServes}. */
+  baseURL: string;
+  /** The request headers (sdk-headers.ts). */
+  headers: Record<string, string>;
+  /** Milliseconds from sending a request to its response headers. */
+  timeout: number;
+  /** Retries of one call, as the SDK counts them. */
+  maxRetries: number;
+  /**
+   * The SDK's retry rules, for a client of the same settings: loaded at the first failed attempt.
+   * Undefined when the SDK has none where they are read: the call, and the run's next ones, are
+   * then left to the SDK path.
+   */
+  retryRules(): Promise<SdkRetryRules | undefined>;
+}
+
 /**
- * True when the fast path can stand in for `client`: a plain http(s) base URL on a port `fetch`
- * would connect to (it refuses some, with its own message), and an SDK whose retry rules are
- * where this file reads them. The caller keeps the SDK path for user-supplied clients and Azure.
+ * True when the fast path can stand in for the SDK at `baseURL`: plain http(s), no query or
+ * fragment (which the SDK would join the path into), on a port `fetch` would connect to (it
+ * refuses some, with its own message). The caller keeps the SDK path for user-supplied clients
+ * and Azure.
  */
-export function fastChatServes(client: OpenAI): boolean {
-  const rules = client as unknown as Partial<Record<keyof SdkRetryRules, unknown>>;
-  if (typeof rules.shouldRetry !== "function" || typeof rules.calculateDefaultRetryTimeoutMillis !== "function") return false;
+export function fastChatServes(baseURL: string): boolean {
   let url: URL;
   try {
-    url = new URL(client.baseURL);
+    url = new URL(baseURL);
   } catch {
     return false;
   }
-  return (url.protocol === "http:" || url.protocol === "https:") && !fetchBlockedPorts().has(url.port);
+  return (url.protocol === "http:" || url.protocol === "https:") && url.search === "" && url.hash === "" && !fetchBlockedPorts().has(url.port);
+}
+
+/** The path the SDK posts Chat Completions to under `baseURL`: the base's path with `/chat/completions` after it. */
+export function chatCompletionsPath(baseURL: string): string {
+  return `${new URL(baseURL).pathname.replace(/\/$/, "")}/chat/completions`;
 }
 
 /** The ports the Fetch standard blocks, from undici's own list (the one Node's `fetch` checks). */
@@ -94,30 +126,23 @@ function newPool(origin: string, options: Pool.Options): Pool {
 const TIMEOUT_CODES: ReadonlySet<string> = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT"]);
 
 /**
- * The fast path for `client` (see {@link fastChatServes}): one keep-alive connection pool to its
- * server, timed like the SDK path (the client's timeout from the moment a request goes out until
- * its headers arrive; the body within undici's default, as `fetch`), retried like the SDK.
+ * The fast path to `target` (see {@link fastChatServes}): one keep-alive connection pool to its
+ * server, timed like the SDK path (the timeout from the moment a request goes out until its
+ * headers arrive; the body within undici's default, as `fetch`), retried like the SDK.
  */
-export function createFastChat(client: OpenAI, pacer: Pacer, contact: FirstContact): FastChat {
-  const rules = client as unknown as SdkRetryRules;
-  const { maxRetries, timeout } = client;
-  const url = new URL(client.baseURL);
+export function createFastChat(target: FastChatTarget, pacer: Pacer, contact: FirstContact): FastChat {
+  const { maxRetries, timeout, headers } = target;
+  const url = new URL(target.baseURL);
+  const path = chatCompletionsPath(target.baseURL);
   // undici's default body timeout (300 s) is the one Node's `fetch`, and so the SDK path, has.
   const pool = newPool(url.origin, { connect: { timeout }, headersTimeout: timeout });
-  // The SDK's own request for this client gives the path and the headers (key, organization,
-  // project, user agent) it would send; built once, as it does not change within a run.
-  let template: { path: string; headers: Record<string, string> } | undefined;
-  const buildTemplate = async () => {
-    const { req, url: full } = await client.buildRequest({ method: "post", path: "/chat/completions", body: {} }, { retryCount: 0 });
-    const target = new URL(full);
-    return { path: target.pathname + target.search, headers: Object.fromEntries((req.headers as Headers).entries()) };
-  };
+  let rules: Promise<SdkRetryRules | undefined> | undefined;
+  const retryRules = () => (rules ??= target.retryRules());
 
   return async ({ body, cost, signal, guard }) => {
-    const { path, headers } = (template ??= await buildTemplate());
     const json = JSON.stringify(body);
     for (let retriesRemaining = maxRetries; ; retriesRemaining--) {
-      if (signal?.aborted) throw new OpenAI.APIUserAbortError();
+      if (signal?.aborted) throw new APIUserAbortError();
       const retryCount = maxRetries - retriesRemaining;
       const options: Dispatcher.RequestOptions = {
         path,
@@ -134,24 +159,30 @@ export function createFastChat(client: OpenAI, pacer: Pacer, contact: FirstConta
         // After the first answer of the run, FirstContact has nothing left to watch.
         answer = await (contact.answered ? attempt() : contact.track(guard, attempt));
       } catch (error) {
-        if (signal?.aborted) throw new OpenAI.APIUserAbortError();
+        if (signal?.aborted) throw new APIUserAbortError();
         if (retriesRemaining > 0 && !guard.gaveUpOn) {
-          await pause(rules.calculateDefaultRetryTimeoutMillis(retriesRemaining, maxRetries), signal);
+          const sdk = await retryRules();
+          if (!sdk) return undefined;
+          await pause(sdk.calculateDefaultRetryTimeoutMillis(retriesRemaining, maxRetries), signal);
           continue;
         }
-        if (TIMEOUT_CODES.has((error as { code?: string }).code ?? "")) throw new OpenAI.APIConnectionTimeoutError();
-        throw new OpenAI.APIConnectionError({ cause: error as Error });
+        if (TIMEOUT_CODES.has((error as { code?: string }).code ?? "")) throw new APIConnectionTimeoutError();
+        throw new APIConnectionError({ cause: error as Error });
       }
       const { status, text } = answer;
       if (status >= 200 && status < 300) return JSON.parse(text) as OpenAI.Chat.Completions.ChatCompletion;
       // A redirect, which `fetch` would follow: left to the SDK path.
       if (status >= 300 && status < 400) return undefined;
-      if (retriesRemaining > 0 && (await rules.shouldRetry(answer))) {
-        await pause(retryAfterMs(answer.headers) ?? rules.calculateDefaultRetryTimeoutMillis(retriesRemaining, maxRetries), signal);
-        continue;
+      if (retriesRemaining > 0) {
+        const sdk = await retryRules();
+        if (!sdk) return undefined;
+        if (await sdk.shouldRetry(answer)) {
+          await pause(retryAfterMs(answer.headers) ?? sdk.calculateDefaultRetryTimeoutMillis(retriesRemaining, maxRetries), signal);
+          continue;
+        }
       }
       const parsed = parseJson(text);
-      throw OpenAI.APIError.generate(status, parsed, parsed === undefined ? text : undefined, toHeaders(answer.raw));
+      throw APIError.generate(status, parsed, parsed === undefined ? text : undefined, toHeaders(answer.raw));
     }
   };
 }
@@ -223,7 +254,7 @@ async function pause(ms: number, signal: AbortSignal | undefined): Promise<void>
   try {
     await sleep(ms, undefined, { signal });
   } catch {
-    throw new OpenAI.APIUserAbortError();
+    throw new APIUserAbortError();
   }
 }
 

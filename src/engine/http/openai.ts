@@ -1,11 +1,12 @@
-import OpenAI, { AzureOpenAI } from "openai";
+import type OpenAI from "openai";
 import { ExtractError } from "../../errors/extract-error.js";
 import { fromApiError } from "./api-errors.js";
 import { Pacer, type PacingStats } from "./pacing.js";
 import { CALL_GUARD, FirstContact, unreachableServer, type CallGuard } from "./first-contact.js";
-import { createFastChat, fastChatServes } from "./fast-chat.js";
+import { createFastChat, fastChatServes, retryRulesOf, type FastChat } from "./fast-chat.js";
 import { estimateCost, isAzure, PACING_COST, withPacing, type FetchOptions } from "./paced-fetch.js";
-import { chatRequestBody, replyOf, tokenLimitFieldFor } from "./chat-body.js";
+import { sdkChatHeaders } from "./sdk-headers.js";
+import { chatRequestBody, replyOf, tokenLimitFieldFor, type TokenLimitField } from "./chat-body.js";
 import type { ChatEngine, CompletionReply, CompletionRequest, ReplyFormat } from "../types.js";
 
 /** Options of {@link createOpenAIEngine}. */
@@ -51,6 +52,9 @@ export interface OpenAIEngine extends ChatEngine {
 /** Sent when a base URL is set but no key: servers such as Ollama or vLLM ignore it, the SDK needs one. */
 const PLACEHOLDER_KEY = "no-key";
 
+/** OpenAI's API, where the SDK sends requests when no base URL is set. */
+const OPENAI_API = "https://api.openai.com/v1";
+
 /**
  * A {@link ChatEngine} over the official `openai` SDK, for OpenAI and any server speaking the
  * Chat Completions API. Transport retries follow the SDK's rules: exponential backoff with jitter
@@ -58,6 +62,10 @@ const PLACEHOLDER_KEY = "no-key";
  * the fast path (fast-chat.ts), which reuses those rules, or through the SDK itself for a
  * user-supplied `client` and Azure. Every HTTP attempt, retries included, goes through one
  * {@link Pacer} (pacing.ts; on the SDK path as its `fetch`, paced-fetch.ts).
+ *
+ * The SDK itself is loaded when first needed: on the SDK path at the first call, on the fast path
+ * at the first failed attempt (for its retry rules) or redirect. A run whose calls all succeed on
+ * the fast path never loads it.
  *
  * Until the server has answered once, a connection that cannot be opened (refused, no such host)
  * is tried once more, then ends the run: `complete()` throws `CONNECTION_FAILED` marked `fatal`
@@ -68,24 +76,42 @@ const PLACEHOLDER_KEY = "no-key";
 export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
   const pacer = new Pacer({ concurrency: options.concurrency, rpm: options.rpm, tpm: options.tpm });
   const contact = new FirstContact();
-  const ownClient = options.client ?? createClient(options);
-  const client = withPacing(ownClient, pacer, contact);
-  // The fast path (fast-chat.ts) for the clients this engine builds itself for a plain
-  // OpenAI-compatible server; a user's own client (its fetch, headers, auth) and Azure's (its
-  // routing and Entra tokens) keep the SDK path, where client CPU is rarely what binds.
-  let fast = !options.client && !isAzure(ownClient) && fastChatServes(ownClient) ? createFastChat(ownClient, pacer, contact) : undefined;
   const { model } = options;
-  const tokenLimitField = tokenLimitFieldFor(client.baseURL);
-  // Azure keys are 32 hex digits or 84 base64-like characters, which no `sk-` pattern catches:
-  // every key that may be in use is scrubbed literally.
-  const secrets = [client.apiKey, options.apiKey, ...(options.secrets ?? [])];
-  const azureDeployment = isAzure(client) ? (client.deploymentName ?? model) : undefined;
+  // Checked now, not at the first call: a run without a key should not read its input first.
+  const apiKey = options.client ? undefined : apiKeyOf(options);
+
+  /** The SDK client of the run: the user's, or one built from the options (loading the SDK). */
+  let sdkClient: Promise<OpenAI> | undefined;
+  const clientOf = () => (sdkClient ??= options.client ? Promise.resolve(options.client) : import("./client.js").then(({ createClient }) => createClient(options)));
+  /** The SDK path: the client, paced, and what messages say about where it sends requests. */
+  let sdkPath: Promise<SdkPath> | undefined;
+  const sdkPathOf = () =>
+    (sdkPath ??= clientOf().then((client) => ({
+      client: withPacing(client, pacer, contact),
+      server: serverOf(client, options, apiKey),
+    })));
+
+  // The fast path (fast-chat.ts) for a plain OpenAI-compatible server this engine reaches with
+  // its own settings; a user's own client (its fetch, headers, auth) and Azure's (its routing and
+  // Entra tokens) keep the SDK path, where client CPU is rarely what binds.
+  const fastURL = options.baseURL ?? OPENAI_API;
+  let fast: { chat: FastChat; server: Server } | undefined;
+  if (apiKey !== undefined && !options.azure && fastChatServes(fastURL)) {
+    const target = {
+      baseURL: fastURL,
+      headers: sdkChatHeaders({ apiKey }),
+      timeout: options.timeout,
+      maxRetries: options.maxRetries,
+      retryRules: async () => retryRulesOf(await clientOf()),
+    };
+    fast = { chat: createFastChat(target, pacer, contact), server: serverAt(fastURL, options.maxRetries, [apiKey, ...(options.secrets ?? [])]) };
+  }
 
   /** What a failed call throws: the end of the run when the server was never reachable, else the row's error. */
-  const failure = (error: unknown, guard: CallGuard, signal: AbortSignal | undefined, mode: ReplyFormat["mode"]) => {
+  const failure = (error: unknown, server: Server, guard: CallGuard, signal: AbortSignal | undefined, mode: ReplyFormat["mode"]) => {
     const unreachable = signal?.aborted ? undefined : contact.runEndingCause(error, guard);
-    if (unreachable) return unreachableServer(client.baseURL, unreachable, error, secrets);
-    return fromApiError(error, { model, baseURL: client.baseURL, maxRetries: client.maxRetries, secrets, mode, azureDeployment });
+    if (unreachable) return unreachableServer(server.baseURL, unreachable, error, server.secrets);
+    return fromApiError(error, { model, ...server, mode });
   };
 
   return {
@@ -93,21 +119,25 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
     pacing: pacer.stats,
     async complete(request: CompletionRequest): Promise<CompletionReply> {
       const replyFormat: ReplyFormat = request.replyFormat ?? { mode: "json_object" };
-      const body = chatRequestBody(model, request, tokenLimitField);
       const cost = estimateCost(request.messages, request.maxTokens, replyFormat);
       if (fast) {
+        const { server } = fast;
+        const body = chatRequestBody(model, request, server.tokenLimitField);
         // The fast path's own retry loop reads the guard; it has no per-call signal to abort.
         const guard = contact.guard(() => undefined);
         let completion: OpenAI.Chat.Completions.ChatCompletion | undefined;
         try {
-          completion = await fast({ body, cost, signal: request.signal, guard });
+          completion = await fast.chat({ body, cost, signal: request.signal, guard });
         } catch (error) {
-          throw failure(error, guard, request.signal, replyFormat.mode);
+          throw failure(error, server, guard, request.signal, replyFormat.mode);
         }
-        if (completion) return replyOf(completion, replyFormat, client.baseURL);
-        // A redirect: `fetch` follows it, so this call and the rest of the run take the SDK path.
+        if (completion) return replyOf(completion, replyFormat, server.baseURL);
+        // A redirect (`fetch` follows it), or an SDK without the retry rules the fast path reads:
+        // this call and the rest of the run take the SDK path.
         fast = undefined;
       }
+      const { client, server } = await sdkPathOf();
+      const body = chatRequestBody(model, request, server.tokenLimitField);
       let completion: OpenAI.Chat.Completions.ChatCompletion;
       const call = linkedSignal(request.signal);
       const guard = contact.guard(call.abort);
@@ -117,13 +147,41 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
           fetchOptions: { [PACING_COST]: cost, [CALL_GUARD]: guard } as FetchOptions,
         });
       } catch (error) {
-        throw failure(error, guard, request.signal, replyFormat.mode);
+        throw failure(error, server, guard, request.signal, replyFormat.mode);
       } finally {
         call.release();
       }
-      return replyOf(completion, replyFormat, client.baseURL);
+      return replyOf(completion, replyFormat, server.baseURL);
     },
   };
+}
+
+/** Where a path's calls go: what their bodies and messages say about it, and the keys messages scrub. */
+interface Server {
+  baseURL: string;
+  tokenLimitField: TokenLimitField;
+  maxRetries: number;
+  secrets: readonly (string | null | undefined)[];
+  /** With an AzureOpenAI client: the deployment requests go to. */
+  azureDeployment?: string;
+}
+
+/** The SDK path's client, paced, and its {@link Server}. */
+interface SdkPath {
+  client: OpenAI;
+  server: Server;
+}
+
+function serverOf(client: OpenAI, options: OpenAIEngineOptions, apiKey: string | undefined): Server {
+  // Azure keys are 32 hex digits or 84 base64-like characters, which no `sk-` pattern catches:
+  // every key that may be in use is scrubbed literally.
+  const secrets = [client.apiKey, apiKey, options.apiKey, ...(options.secrets ?? [])];
+  const azureDeployment = isAzure(client) ? (client.deploymentName ?? options.model) : undefined;
+  return { ...serverAt(client.baseURL, client.maxRetries, secrets), azureDeployment };
+}
+
+function serverAt(baseURL: string, maxRetries: number, secrets: Server["secrets"]): Server {
+  return { baseURL, tokenLimitField: tokenLimitFieldFor(baseURL), maxRetries, secrets };
 }
 
 /**
@@ -144,56 +202,26 @@ function linkedSignal(parent: AbortSignal | undefined): { signal: AbortSignal; a
 
 
 /**
- * Azure OpenAI's API version when none is given: the latest generally available one for
- * inference, which has `response_format` json_schema and tools.
+ * The key the run's own client sends: the given one, else a placeholder when a base URL is set
+ * (local servers need none, the SDK needs one).
+ *
+ * @throws ExtractError `MISSING_API_KEY` when there is neither, or Azure's endpoint without its key.
  */
-const AZURE_API_VERSION = "2024-10-21";
-
-/**
- * The client (exported for the Batch API module, which must reach the same server with the same
- * key): Azure's with `azure`, else one for `baseURL` (any OpenAI-compatible server, also
- * Azure's v1 API, `https://<resource>.openai.azure.com/openai/v1/`) or OpenAI's API. Which one the
- * options and the environment ask for is decided by `normalizeOptions()`.
- */
-export function createClient(options: Omit<OpenAIEngineOptions, "concurrency">): OpenAI {
-  if (options.azure) return createAzureClient(options, options.azure);
-  let { apiKey } = options;
-  const { baseURL } = options;
-  if (!apiKey) {
-    if (!baseURL) {
-      throw new ExtractError(
-        "MISSING_API_KEY",
-        "No API key: set OPENAI_API_KEY (or `apiKey`), or point OPENAI_BASE_URL (or `baseURL`) at a server that needs none. " +
-          "For Azure OpenAI, set AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY.",
-      );
-    }
-    apiKey = PLACEHOLDER_KEY;
-  }
-  return new OpenAI({ apiKey, baseURL, timeout: options.timeout, maxRetries: options.maxRetries });
-}
-
-/**
- * The SDK's `AzureOpenAI` client, which sends the key as an `api-key` header, adds `api-version`
- * to every URL and routes `/openai/deployments/<deployment>/chat/completions`. The deployment is
- * `azure.deployment`, else the model name (the SDK takes it from the request); the model name
- * still decides the tokenizer and prices.
- */
-function createAzureClient(options: Omit<OpenAIEngineOptions, "concurrency">, azure: AzureConnection): OpenAI {
-  if (!options.apiKey) {
+export function apiKeyOf(options: Pick<OpenAIEngineOptions, "apiKey" | "baseURL" | "azure">): string {
+  if (options.apiKey) return options.apiKey;
+  if (options.azure) {
     throw new ExtractError(
       "MISSING_API_KEY",
       "AZURE_OPENAI_ENDPOINT is set, so requests go to Azure OpenAI, but there is no key: set AZURE_OPENAI_API_KEY (or `apiKey`). " +
         "For Microsoft Entra ID, pass an AzureOpenAI client with azureADTokenProvider as the `client` option.",
     );
   }
-  return new AzureOpenAI({
-    endpoint: azure.endpoint,
-    // null, not undefined: the SDK would otherwise take OPENAI_BASE_URL, and refuse it next to an endpoint.
-    baseURL: null,
-    apiKey: options.apiKey,
-    apiVersion: azure.apiVersion ?? AZURE_API_VERSION,
-    deployment: azure.deployment,
-    timeout: options.timeout,
-    maxRetries: options.maxRetries,
-  });
+  if (!options.baseURL) {
+    throw new ExtractError(
+      "MISSING_API_KEY",
+      "No API key: set OPENAI_API_KEY (or `apiKey`), or point OPENAI_BASE_URL (or `baseURL`) at a server that needs none. " +
+        "For Azure OpenAI, set AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY.",
+    );
+  }
+  return PLACEHOLDER_KEY;
 }

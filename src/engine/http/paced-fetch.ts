@@ -1,4 +1,4 @@
-import OpenAI, { type AzureOpenAI } from "openai";
+import type { default as OpenAI, AzureOpenAI } from "openai";
 import type { Pacer } from "./pacing.js";
 import { CALL_GUARD, type CallGuard, type FirstContact } from "./first-contact.js";
 import type { ChatMessage, ReplyFormat } from "../types.js";

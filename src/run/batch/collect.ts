@@ -1,4 +1,5 @@
-import OpenAI from "openai";
+import type OpenAI from "openai";
+import { APIError } from "openai/error";
 import { fromApiError, type ErrorContext } from "../../engine/http/api-errors.js";
 import { replyOf } from "../../engine/http/chat-body.js";
 import type { CompletionReply, ReplyFormat } from "../../engine/types.js";
@@ -95,7 +96,7 @@ function answerOf(line: BatchOutputLine, where: string, context: CollectContext)
   }
   if (response) {
     // The same mapping as a synchronous call's error: the SDK's error class, then ours.
-    const apiError = OpenAI.APIError.generate(response.status_code, errorBodyOf(line), undefined, new Headers());
+    const apiError = APIError.generate(response.status_code, errorBodyOf(line), undefined, new Headers());
     const status = response.status_code;
     return { error: fromApiError(apiError, context.errors), retry: status >= 500 || status === 429 || status === 408 };
   }
