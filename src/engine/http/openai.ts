@@ -52,7 +52,10 @@ export interface OpenAIEngine extends ChatEngine {
 /** Sent when a base URL is set but no key: servers such as Ollama or vLLM ignore it, the SDK needs one. */
 const PLACEHOLDER_KEY = "no-key";
 
-/** OpenAI's API, where the SDK sends requests when no base URL is set. */
+/**
+ * OpenAI's API, where the SDK sends requests when no base URL is set. `baseURL` arrives resolved
+ * (`resolveConnection()` has read $OPENAI_BASE_URL), so undefined means this.
+ */
 const OPENAI_API = "https://api.openai.com/v1";
 
 /**
