@@ -1,3 +1,4 @@
+import OpenAI from "openai";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import http from "node:http";
@@ -47,11 +48,17 @@ describe("a base URL where nothing listens", () => {
     expect(message).not.toMatch(/--/);
   });
 
-  it("says so when the port is one fetch never connects to (http://127.0.0.1:1, from the issue)", async () => {
+  it("says so when the port is one fetch never connects to (http://127.0.0.1:1, from the issue), on the SDK path", async () => {
     const blocked = "http://127.0.0.1:1/v1";
-    const failure = await extractOne("person", { schema: person, model: "m", baseURL: blocked, apiKey: "k" }).catch((error: unknown) => error);
+    // A client of one's own goes through the SDK, whose fetch refuses the port before connecting.
+    const client = new OpenAI({ apiKey: "k", baseURL: blocked });
+    const failure = await extractOne("person", { schema: person, model: "m", client }).catch((error: unknown) => error);
     expect(failure).toMatchObject({ code: "CONNECTION_FAILED", fatal: true });
     expect((failure as ExtractError).message).toMatch(/Could not connect to http:\/\/127\.0\.0\.1:1\/v1: fetch never connects to that port/);
+    // The fast path has no such rule: it tries the port and says what happened there.
+    const direct = await extractOne("person", { schema: person, model: "m", baseURL: blocked, apiKey: "k" }).catch((error: unknown) => error);
+    expect(direct).toMatchObject({ code: "CONNECTION_FAILED", fatal: true });
+    expect((direct as ExtractError).message).toMatch(/Could not connect to http:\/\/127\.0\.0\.1:1\/v1: connect ECONNREFUSED/);
   });
 
   it("makes extractOne() throw CONNECTION_FAILED", async () => {

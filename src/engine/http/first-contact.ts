@@ -1,4 +1,5 @@
 import { ExtractError, redactSecrets } from "../../errors/extract-error.js";
+import { TIMEOUT } from "./keep-alive-post.js";
 
 // Telling "the server went away for a moment" from "there is no server": before the first HTTP
 // answer of a run, a connection that cannot even be opened almost always means a wrong URL or a
@@ -17,7 +18,9 @@ const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
   "EHOSTUNREACH",
   "ENETUNREACH",
   "EADDRNOTAVAIL",
+  // No connection within the timeout: `fetch`'s (the SDK path), and the fast path's own.
   "UND_ERR_CONNECT_TIMEOUT",
+  TIMEOUT.connect,
 ]);
 
 /**

@@ -61,7 +61,7 @@ const OPENAI_API = "https://api.openai.com/v1";
 /**
  * A {@link ChatEngine} over the official `openai` SDK, for OpenAI and any server speaking the
  * Chat Completions API. Transport retries follow the SDK's rules: exponential backoff with jitter
- * that honours `retry-after` / `retry-after-ms` and `x-should-retry`. Requests go over undici on
+ * that honours `retry-after` / `retry-after-ms` and `x-should-retry`. Requests go over keep-alive connections on
  * the fast path (fast-chat.ts), which reuses those rules, or through the SDK itself for a
  * user-supplied `client` and Azure. Every HTTP attempt, retries included, goes through one
  * {@link Pacer} (pacing.ts; on the SDK path as its `fetch`, paced-fetch.ts).
@@ -104,6 +104,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
       baseURL: fastURL,
       headers: sdkChatHeaders({ apiKey }),
       timeout: options.timeout,
+      connections: options.concurrency,
       maxRetries: options.maxRetries,
       retryRules: async () => retryRulesOf(await clientOf()),
     };

@@ -4,7 +4,7 @@ import { createOpenAIEngine } from "../../../src/engine/http/openai.js";
 import type { CompletionRequest } from "../../../src/engine/types.js";
 import { jsonReply, startChatServer, type ChatServer } from "../../servers/chat-server.js";
 
-// The fast path (undici) must be the SDK path in all but cost: same body and headers, the SDK's
+// The fast path (node:http keep-alive) must be the SDK path in all but cost: same body and headers, the SDK's
 // retry rules, its error classes. An engine built from `baseURL` takes it; one given a `client`
 // takes the SDK path, which is the reference here.
 
