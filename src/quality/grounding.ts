@@ -57,7 +57,7 @@ const DATE_FORMATS = new Set(["date", "date-time", "time"]);
 export function groundRecord(record: Record<string, unknown>, data: unknown, jsonSchema: JsonSchema): Grounding {
   const walk: Walk = { root: jsonSchema, row: new RowText(), cursors: new Map(), path: [], grounding: { spans: [], ungrounded: [] } };
   for (const column in record) if (Object.hasOwn(record, column)) walk.row.add(column, cellText(record[column]));
-  visit(walk, data, "", declaredKindsOf(jsonSchema));
+  visit(walk, data, declaredKindsOf(jsonSchema));
   return walk.grounding;
 }
 
@@ -67,33 +67,34 @@ interface Walk {
   row: RowText;
   /** Per value: the cell and written offset after its last span, so a repeat maps to the next occurrence; null when absent. */
   cursors: Map<string, { source: number; offset: number } | null>;
-  /** The path to the value being visited, one stack for the whole walk: only a leaf's schema lookup reads it. */
+  /** The path to the value being visited, one stack for the whole walk: read by a leaf's schema lookup, printed for a leaf's span. */
   path: (string | number)[];
   grounding: Grounding;
 }
 
-/** Grounds `value` and what is inside it; `fieldPath` is its path as spans print it, built a step at a time, `kinds` the cache of its field. */
-function visit(walk: Walk, value: unknown, fieldPath: string, kinds: KindCache): void {
+/** Grounds `value` and what is inside it; `kinds` is the cache of its field. */
+function visit(walk: Walk, value: unknown, kinds: KindCache): void {
   const { path } = walk;
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) {
       path.push(index);
-      visit(walk, value[index], `${fieldPath}[${index}]`, childCache(kinds, ITEMS));
+      visit(walk, value[index], childCache(kinds, ITEMS));
       path.pop();
     }
   } else if (isPlainObject(value)) {
     for (const key in value) {
       if (!Object.hasOwn(value, key)) continue;
       path.push(key);
-      visit(walk, value[key], fieldPath === "" ? key : `${fieldPath}.${key}`, childCache(kinds, key));
+      visit(walk, value[key], childCache(kinds, key));
       path.pop();
     }
   } else if ((typeof value === "string" && value.trim() !== "") || (typeof value === "number" && Number.isFinite(value))) {
-    groundLeaf(walk, value, fieldPath, kinds);
+    groundLeaf(walk, value, kinds);
   }
 }
 
-function groundLeaf(walk: Walk, value: string | number, fieldPath: string, kinds: KindCache): void {
+/** Looks for one leaf; its field path is printed only when a span or an ungrounded path records it, not for every node walked. */
+function groundLeaf(walk: Walk, value: string | number, kinds: KindCache): void {
   const kind = leafKind(walk.root, kinds, walk.path, value);
   if (kind === "skip") return;
   const { row, cursors } = walk;
@@ -107,7 +108,7 @@ function groundLeaf(walk: Walk, value: string | number, fieldPath: string, kinds
     const source = row.cells[found.source]!;
     cursors.set(key, { source: found.source, offset: found.end });
     walk.grounding.spans.push({
-      path: fieldPath,
+      path: formatFieldPath(walk.path),
       column: source.column,
       start: source.codePointOffset(found.start),
       end: source.codePointOffset(found.end),
@@ -115,7 +116,7 @@ function groundLeaf(walk: Walk, value: string | number, fieldPath: string, kinds
     });
   } else {
     cursors.set(key, null);
-    if (kind !== "date") walk.grounding.ungrounded.push(fieldPath);
+    if (kind !== "date") walk.grounding.ungrounded.push(formatFieldPath(walk.path));
   }
 }
 
