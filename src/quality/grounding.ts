@@ -110,8 +110,8 @@ function groundLeaf(walk: Walk, value: string | number, kinds: KindCache): void 
     walk.grounding.spans.push({
       path: formatFieldPath(walk.path),
       column: source.column,
-      start: source.codePointOffset(found.start),
-      end: source.codePointOffset(found.end),
+      start: row.codePointOffset(found.source, found.start),
+      end: row.codePointOffset(found.source, found.end),
       match: found.match,
     });
   } else {

@@ -37,9 +37,9 @@ export function locateText(row: RowText, wanted: WantedText, fuzzy: boolean, sou
   const exact = row.findWritten(wanted.written, source, offset);
   if (exact) return { source: exact.cell, start: exact.start, end: exact.end, match: "exact" };
   if (wanted.normalized === "") return undefined;
-  const folded = row.findFolded(wanted.normalized, source, row.cells[source]?.normalizedOffset(offset) ?? 0);
+  const folded = row.findFolded(wanted.normalized, source, source < row.cells.length ? row.foldedOffset(source, offset) : 0);
   if (folded) {
-    const [start, end] = row.cells[folded.cell]!.writtenRange(folded.start, folded.end);
+    const [start, end] = row.writtenRange(folded.cell, folded.start, folded.end);
     return { source: folded.cell, start, end, match: "normalized" };
   }
   if (!fuzzy) return undefined;
@@ -69,15 +69,14 @@ function readsAs(values: readonly number[], value: number, tolerance: number): b
 function findFuzzyIn(row: RowText, wanted: readonly string[], source: number, offset: number): Found | undefined {
   // All cells at once first: most rows lack the words of a value that is not in them.
   if (!mayHoldFuzzy(row.folded, wanted)) return undefined;
-  for (let index = source; index < row.cells.length; index++) {
-    const cell = row.cells[index]!;
-    if (!mayHoldFuzzy(cell.normalized, wanted)) continue; // spares tokenizing a cell that cannot match
-    const { tokens } = cell;
-    const from = index === source ? countBelow(tokens.starts, cell.normalizedOffset(offset)) : 0;
+  for (let cell = source; cell < row.cells.length; cell++) {
+    if (!mayHoldFuzzy(row.foldedCell(cell), wanted)) continue; // spares tokenizing a cell that cannot match
+    const tokens = row.tokens(cell);
+    const from = cell === source ? countBelow(tokens.starts, row.foldedOffset(cell, offset)) : 0;
     const range = findFuzzy(wanted, tokens, from);
     if (!range) continue;
-    const [start, end] = cell.writtenRange(tokens.starts[range.first]!, tokens.ends[range.last]!);
-    return { source: index, start, end, match: "fuzzy" };
+    const [start, end] = row.writtenRange(cell, tokens.starts[range.first]!, tokens.ends[range.last]!);
+    return { source: cell, start, end, match: "fuzzy" };
   }
   return undefined;
 }
