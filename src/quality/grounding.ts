@@ -55,8 +55,8 @@ const DATE_FORMATS = new Set(["date", "date-time", "time"]);
  * // { spans: [{ path: "name", column: "body", start: 4, end: 7, match: "exact" }], ungrounded: [] }
  */
 export function groundRecord(record: Record<string, unknown>, data: unknown, jsonSchema: JsonSchema): Grounding {
-  const walk: Walk = { root: jsonSchema, row: new RowText(), cursors: new Map(), path: [], grounding: { spans: [], ungrounded: [] } };
-  for (const column in record) if (Object.hasOwn(record, column)) walk.row.add(column, cellText(record[column]));
+  const walk: Walk = { root: jsonSchema, row: new RowText(), cursors: new Cursors(), path: [], grounding: { spans: [], ungrounded: [] } };
+  for (const column of Object.keys(record)) walk.row.add(column, cellText(record[column]));
   visit(walk, data, declaredKindsOf(jsonSchema));
   return walk.grounding;
 }
@@ -65,8 +65,7 @@ export function groundRecord(record: Record<string, unknown>, data: unknown, jso
 interface Walk {
   root: JsonSchema;
   row: RowText;
-  /** Per value: the cell and written offset after its last span, so a repeat maps to the next occurrence; null when absent. */
-  cursors: Map<string, { source: number; offset: number } | null>;
+  cursors: Cursors;
   /** The path to the value being visited, one stack for the whole walk: read by a leaf's schema lookup, printed for a leaf's span. */
   path: (string | number)[];
   grounding: Grounding;
@@ -82,8 +81,7 @@ function visit(walk: Walk, value: unknown, kinds: KindCache): void {
       path.pop();
     }
   } else if (isPlainObject(value)) {
-    for (const key in value) {
-      if (!Object.hasOwn(value, key)) continue;
+    for (const key of Object.keys(value)) {
       path.push(key);
       visit(walk, value[key], childCache(kinds, key));
       path.pop();
@@ -99,14 +97,14 @@ function groundLeaf(walk: Walk, value: string | number, kinds: KindCache): void 
   if (kind === "skip") return;
   const { row, cursors } = walk;
   const wanted = typeof value === "number" ? value : { written: value, normalized: normalizeText(value) };
-  const key = typeof wanted === "number" ? `#${wanted}` : wanted.normalized || wanted.written;
-  const cursor = cursors.get(key);
+  const slot = cursors.slotOf(typeof wanted === "number" ? wanted : wanted.normalized || wanted.written);
+  const cursor = cursors.get(slot);
   const fuzzy = kind !== "date";
   // A value already found nowhere is nowhere again: a repeat costs no second search.
   const found = cursor === null ? undefined : ((cursor && locate(row, wanted, fuzzy, cursor.source, cursor.offset)) ?? locate(row, wanted, fuzzy, 0, 0));
   if (found) {
     const source = row.cells[found.source]!;
-    cursors.set(key, { source: found.source, offset: found.end });
+    cursors.set(slot, { source: found.source, offset: found.end });
     walk.grounding.spans.push({
       path: formatFieldPath(walk.path),
       column: source.column,
@@ -115,10 +113,51 @@ function groundLeaf(walk: Walk, value: string | number, kinds: KindCache): void 
       match: found.match,
     });
   } else {
-    cursors.set(key, null);
+    cursors.set(slot, null);
     if (kind !== "date") walk.grounding.ungrounded.push(formatFieldPath(walk.path));
   }
 }
+
+/** Where a value's last span ended (the cell, the written offset), or null when it was found nowhere. */
+interface Cursor {
+  source: number;
+  offset: number;
+}
+
+/**
+ * Per value (a number, or a text by its normalized form), its {@link Cursor}, so that a repeat
+ * maps to the next occurrence. A list searched in order while it is short (a record has a dozen
+ * values or so, and comparing a fresh string with strings of other lengths is cheaper than
+ * hashing it), a Map once it is long (an array of many items), so a record costs linear time.
+ */
+class Cursors {
+  readonly #keys: (string | number)[] = [];
+  readonly #cursors: (Cursor | null | undefined)[] = [];
+  #index?: Map<string | number, number>;
+
+  /** The slot of `key`, a new one when it has none. */
+  slotOf(key: string | number): number {
+    const keys = this.#keys;
+    const known = this.#index ? this.#index.get(key) : keys.indexOf(key);
+    if (known !== undefined && known >= 0) return known;
+    if (!this.#index && keys.length >= LISTED_CURSORS) this.#index = new Map(keys.map((other, slot) => [other, slot] as const));
+    this.#index?.set(key, keys.length);
+    this.#cursors.push(undefined);
+    return keys.push(key) - 1;
+  }
+
+  /** The cursor in `slot`: undefined when the value was not looked for yet. */
+  get(slot: number): Cursor | null | undefined {
+    return this.#cursors[slot];
+  }
+
+  set(slot: number, cursor: Cursor | null): void {
+    this.#cursors[slot] = cursor;
+  }
+}
+
+/** How many values {@link Cursors} compares one by one before it hashes them. */
+const LISTED_CURSORS = 32;
 
 /** {@link locateText} or {@link locateNumber}, as `wanted` is text or a number. */
 function locate(row: RowText, wanted: WantedText | number, fuzzy: boolean, source: number, offset: number): Found | undefined {
