@@ -49,21 +49,13 @@ export function locateText(row: RowText, wanted: WantedText, fuzzy: boolean, sou
 /** The first number written in the row (from the cursor on) that reads as `value`: exact when written as JSON writes it. */
 export function locateNumber(row: RowText, value: number, source: number, offset: number): Found | undefined {
   if (source >= row.cells.length) return undefined;
-  const tolerance = 1e-9 * Math.max(1, Math.abs(value));
-  const from = row.writtenOffset(source, offset);
-  for (const written of row.numbers) {
-    if (written.start < from || !readsAs(written.values, value, tolerance)) continue;
-    const { cell, offset: start } = row.cellOfWritten(written.start);
-    const end = start + written.end - written.start;
-    const exact = row.cells[cell]!.text.slice(start, end) === String(value);
-    return { source: cell, start, end, match: exact ? "exact" : "normalized" };
-  }
-  return undefined;
-}
-
-function readsAs(values: readonly number[], value: number, tolerance: number): boolean {
-  for (let i = 0; i < values.length; i++) if (Math.abs(values[i]! - value) <= tolerance) return true;
-  return false;
+  const { numbers } = row;
+  const index = numbers.find(value, row.writtenOffset(source, offset));
+  if (index < 0) return undefined;
+  const { cell, offset: start } = row.cellOfWritten(numbers.starts[index]!);
+  const end = start + numbers.ends[index]! - numbers.starts[index]!;
+  const exact = row.cells[cell]!.text.slice(start, end) === String(value);
+  return { source: cell, start, end, match: exact ? "exact" : "normalized" };
 }
 
 function findFuzzyIn(row: RowText, wanted: readonly string[], source: number, offset: number): Found | undefined {

@@ -9,7 +9,7 @@
 import { foldJoined, type OffsetMap } from "./fold-text.js";
 import { lastAtOrBelow } from "./sorted-search.js";
 import { countBelow, findWhole, WordTokens } from "./word-tokens.js";
-import { writtenNumbers, type WrittenNumber } from "./written-numbers.js";
+import { writtenNumbers, type WrittenNumbers } from "./written-numbers.js";
 
 /**
  * What the joined texts put between two cells: NUL is neither a word character nor whitespace nor
@@ -42,7 +42,7 @@ export class RowText {
   /** Where the folded units come from in the written text, both joined; null when folding moved no offset. */
   #offsets: OffsetMap | null = null;
   #tokens: (WordTokens | undefined)[] = [];
-  #numbers?: WrittenNumber[];
+  #numbers?: WrittenNumbers;
   /** Offsets (joined, written) of the second unit of each surrogate pair: each is one code point fewer before it. */
   #surrogatePairs?: number[];
 
@@ -107,7 +107,7 @@ export class RowText {
   }
 
   /** The numbers written in the cells, in order, in offsets of the joined written text (see {@link cellOfWritten}). */
-  get numbers(): readonly WrittenNumber[] {
+  get numbers(): WrittenNumbers {
     return (this.#numbers ??= writtenNumbers(this.#writtenText.text));
   }
 

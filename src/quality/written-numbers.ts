@@ -1,12 +1,29 @@
 import { isWordCharAt } from "./word-tokens.js";
 
-/** A number as written in a cell (`1,234.50`, `$89.99`, `1.234,56`), and what it may mean. */
-export interface WrittenNumber {
-  /** UTF-16 offsets in the written text: the sign and a currency symbol before it included. */
-  start: number;
-  end: number;
-  /** The value read with `.` as the decimal point, and with `,` (only the readings the grouping allows). */
-  values: number[];
+/**
+ * The numbers written in a text (`1,234.50`, `$89.99`, `1.234,56`), in order, and what each may
+ * mean: parallel arrays, not an object per number, so that a value is compared with all of them
+ * in one tight loop (most values are: a row writes a few dozen numbers, a record holds several).
+ */
+export class WrittenNumbers {
+  /** UTF-16 offsets of each number in the written text: the sign and a currency symbol before it included. */
+  readonly starts: number[] = [];
+  readonly ends: number[] = [];
+  /** The value read with `.` as the decimal point; NaN where the grouping rules that reading out. */
+  readonly pointValues: number[] = [];
+  /** The value read with `,` as the decimal point; NaN where ruled out (and for digits alone, which read the same either way). */
+  readonly commaValues: number[] = [];
+
+  /** The first number starting at or after offset `from` that reads as `value` (within 1e-9 of it, relatively), or -1. */
+  find(value: number, from: number): number {
+    const tolerance = 1e-9 * Math.max(1, Math.abs(value));
+    const { starts, pointValues, commaValues } = this;
+    for (let index = 0; index < starts.length; index++) {
+      if (starts[index]! < from) continue;
+      if (Math.abs(pointValues[index]! - value) <= tolerance || Math.abs(commaValues[index]! - value) <= tolerance) return index;
+    }
+    return -1;
+  }
 }
 
 /** Groupings where `.` is the decimal point: `1,234.50`, `1'250.50`, Indian `1,23,456`. */
@@ -26,8 +43,8 @@ const POWERS_OF_TEN = Array.from({ length: EXACT_DIGITS + 1 }, (_, power) => Num
  * is mostly not digits, and a regex skips them faster than a loop); the sign and symbol are
  * looked for before them by hand, back no further than the previous number's end.
  */
-export function writtenNumbers(text: string): WrittenNumber[] {
-  const numbers: WrittenNumber[] = [];
+export function writtenNumbers(text: string): WrittenNumbers {
+  const numbers = new WrittenNumbers();
   let from = 0;
   DIGIT_GROUPS.lastIndex = 0;
   for (let match = DIGIT_GROUPS.exec(text); match !== null; match = DIGIT_GROUPS.exec(text)) {
@@ -45,20 +62,26 @@ export function writtenNumbers(text: string): WrittenNumber[] {
       start = first;
       negative = false;
     }
-    const values = readings(digits, negative ? -1 : 1);
-    if (values.length) numbers.push({ start, end, values });
+    const factor = negative ? -1 : 1;
+    const [point, comma] = readings(digits);
+    if (Number.isNaN(point) && Number.isNaN(comma)) continue;
+    numbers.starts.push(start);
+    numbers.ends.push(end);
+    numbers.pointValues.push(factor * point);
+    numbers.commaValues.push(factor * comma);
   }
   return numbers;
 }
 
 /**
- * What digit groups may mean, times `factor`: with `.` as the decimal point, then with `,` (the
- * readings {@link POINT_DECIMAL} and {@link COMMA_DECIMAL} allow; digits alone read the same
- * either way). Read by arithmetic, not `Number()` on a copy without the separators: a reading's
- * decimal point can only be its last separator, and the digits as one integer divided by a power
- * of ten is the double `Number()` would give (both exact, so the division rounds as the parse does).
+ * What digit groups may mean: with `.` as the decimal point, then with `,` (NaN for a reading
+ * that {@link POINT_DECIMAL} or {@link COMMA_DECIMAL} rules out; digits alone read the same
+ * either way, given once). Read by arithmetic, not `Number()` on a copy without the separators:
+ * a reading's decimal point can only be its last separator, and the digits as one integer divided
+ * by a power of ten is the double `Number()` would give (both exact, so the division rounds as
+ * the parse does).
  */
-function readings(digits: string, factor: number): number[] {
+function readings(digits: string): [point: number, comma: number] {
   let integer = 0;
   let count = 0;
   let lastSeparator = -1;
@@ -70,13 +93,12 @@ function readings(digits: string, factor: number): number[] {
     } else lastSeparator = at;
   }
   const exact = count <= EXACT_DIGITS;
-  if (lastSeparator < 0) return [factor * (exact ? integer : Number(digits))];
-  const point = digits.charCodeAt(lastSeparator);
+  if (lastSeparator < 0) return [exact ? integer : Number(digits), NaN];
+  const separator = digits.charCodeAt(lastSeparator);
   const fraction = exact ? integer / POWERS_OF_TEN[digits.length - lastSeparator - 1]! : 0;
-  const values: number[] = [];
-  if (POINT_DECIMAL.test(digits)) values.push(factor * (!exact ? Number(digits.replace(/[^\d.]/g, "")) : point === 0x2e ? fraction : integer));
-  if (COMMA_DECIMAL.test(digits)) values.push(factor * (!exact ? Number(digits.replace(/[^\d,]/g, "").replace(",", ".")) : point === 0x2c ? fraction : integer));
-  return values;
+  const point = !POINT_DECIMAL.test(digits) ? NaN : !exact ? Number(digits.replace(/[^\d.]/g, "")) : separator === 0x2e ? fraction : integer;
+  const comma = !COMMA_DECIMAL.test(digits) ? NaN : !exact ? Number(digits.replace(/[^\d,]/g, "").replace(",", ".")) : separator === 0x2c ? fraction : integer;
+  return [point, comma];
 }
 
 function isCurrency(code: number): boolean {
