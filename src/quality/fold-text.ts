@@ -114,6 +114,15 @@ export function foldJoined(texts: readonly string[], joined: string, separator: 
   return { text: pieces.join(separator), offsets };
 }
 
+/**
+ * `text` lower-cased when that is all its fold does besides collapsing whitespace (see
+ * {@link isSimple}): then the lower-cased text keeps every offset of `text`. Null otherwise.
+ */
+export function lowerIfSimple(text: string): string | null {
+  const lower = text.toLowerCase();
+  return isSimple(text, lower) ? lower : null;
+}
+
 const ASCII = /^[\0-\x7f]*$/;
 /** The whitespace that folding changes: a run of two or more, or one that is not a plain space. */
 const CHANGED_WHITESPACE = /\s{2,}|[^\S ]/g;

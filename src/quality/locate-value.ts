@@ -37,11 +37,8 @@ export function locateText(row: RowText, wanted: WantedText, fuzzy: boolean, sou
   const exact = row.findWritten(wanted.written, source, offset);
   if (exact) return { source: exact.cell, start: exact.start, end: exact.end, match: "exact" };
   if (wanted.normalized === "") return undefined;
-  const folded = row.findFolded(wanted.normalized, source, source < row.cells.length ? row.foldedOffset(source, offset) : 0);
-  if (folded) {
-    const [start, end] = row.writtenRange(folded.cell, folded.start, folded.end);
-    return { source: folded.cell, start, end, match: "normalized" };
-  }
+  const folded = row.findFolded(wanted.normalized, source, offset);
+  if (folded) return { source: folded.cell, start: folded.start, end: folded.end, match: "normalized" };
   if (!fuzzy) return undefined;
   return findFuzzyIn(row, (wanted.words ??= new WordTokens(wanted.normalized).words), source, offset);
 }
@@ -67,7 +64,7 @@ function findFuzzyIn(row: RowText, wanted: readonly string[], source: number, of
     const from = cell === source ? countBelow(tokens.starts, row.foldedOffset(cell, offset)) : 0;
     const range = findFuzzy(wanted, tokens, from);
     if (!range) continue;
-    const [start, end] = row.writtenRange(cell, tokens.starts[range.first]!, tokens.ends[range.last]!);
+    const { start, end } = row.writtenRange(cell, tokens.starts[range.first]!, tokens.ends[range.last]!);
     return { source: cell, start, end, match: "fuzzy" };
   }
   return undefined;

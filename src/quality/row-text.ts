@@ -1,23 +1,17 @@
 /**
- * A row's cells as grounding reads them: joined into one text as written and one folded, so that
- * one native search covers the whole row where a search per cell would make one call per cell,
- * and the row is folded once, not cell by cell. What a search needs of a cell (its folded text
- * and word tokens, the way back from folded to written offsets, code points) comes from these,
- * each built at most once per row, only when a search needs it, and each linear in the row's
- * length, so a 2 MB cell costs a few passes, never a pass per value.
+ * A row's cells as grounding reads them: joined into one text as written and one folded
+ * ({@link JoinedText}), so that the row is searched and folded once, not cell by cell. What a
+ * search needs of a cell (its folded text and word tokens, the way back from folded to written
+ * offsets, code points, the numbers) comes from these, each built at most once per row, only when
+ * a search needs it, and each linear in the row's length, so a 2 MB cell costs a few passes,
+ * never a pass per value.
  */
-import { foldJoined, type OffsetMap } from "./fold-text.js";
-import { lastAtOrBelow } from "./sorted-search.js";
-import { countBelow, findWhole, WordTokens } from "./word-tokens.js";
+import { foldJoined, lowerIfSimple, type OffsetMap } from "./fold-text.js";
+import { JoinedText, SEPARATOR, type CellHit } from "./joined-text.js";
+import { countBelow, WordTokens } from "./word-tokens.js";
 import { writtenNumbers, type WrittenNumbers } from "./written-numbers.js";
 
-/**
- * What the joined texts put between two cells: NUL is neither a word character nor whitespace nor
- * part of a number, and folding keeps it and lets no context cross it, so a match, a word
- * boundary, a number or a fold reads the same at a cell's edge as at the edge of the cell alone.
- * A hit that runs over it (a value holding a NUL) is no hit.
- */
-const SEPARATOR = "\u0000";
+export type { CellHit } from "./joined-text.js";
 
 /** One input cell. */
 export interface Cell {
@@ -27,20 +21,30 @@ export interface Cell {
   text: string;
 }
 
-/** A hit of a search over a joined text: the cell, and UTF-16 offsets in that cell's (written or folded) text. */
-export interface CellHit {
-  cell: number;
-  start: number;
-  end: number;
+/** The cells folded and joined, and where each unit comes from in the written cells joined (null: from the same offset). */
+interface FoldedCells {
+  joined: JoinedText;
+  offsets: OffsetMap | null;
+  /** False when whitespace is left as written (the cells only lower-cased). */
+  collapsed: boolean;
 }
+
+/** Whitespace a needle from `normalizeText` never has: at its ends, two in a row, other than a space. */
+const ODD_WHITESPACE = /^\s|\s$|\s\s|[^\S ]/;
 
 /** The cells of one row, each read at most once per row, whichever values need them. */
 export class RowText {
   readonly cells: Cell[] = [];
   #written?: JoinedText;
-  #folded?: JoinedText;
-  /** Where the folded units come from in the written text, both joined; null when folding moved no offset. */
-  #offsets: OffsetMap | null = null;
+  /**
+   * The folded cells that fuzzy matching reads and most normalized searches: when every cell is
+   * simple (see `lowerIfSimple`: nearly always), just the cells lower-cased, with the written
+   * offsets, whitespace left as it is (a search reads a needle's space as a run of it);
+   * otherwise {@link collapsed}.
+   */
+  #folded?: FoldedCells;
+  /** The cells folded in full, whitespace collapsed, with their offset map: a simple row needs it only for an odd needle. */
+  #collapsed?: FoldedCells;
   #tokens: (WordTokens | undefined)[] = [];
   #numbers?: WrittenNumbers;
   /** Offsets (joined, written) of the second unit of each surrogate pair: each is one code point fewer before it. */
@@ -55,20 +59,34 @@ export class RowText {
     return this.#writtenText.find(needle, cell, offset);
   }
 
-  /** The same in the folded cells (`offset` is a folded offset). */
+  /**
+   * The first whole-word occurrence of `needle` (normalized) in the folded cells, from written
+   * offset `offset` of cell `cell` on, as a written range: what a search of the cells folded in
+   * full (whitespace collapsed) finds.
+   */
   findFolded(needle: string, cell: number, offset: number): CellHit | undefined {
-    return this.#foldedText.find(needle, cell, offset);
+    const folded = this.#foldedCells;
+    if (!folded.collapsed) {
+      // Lower-cased, whitespace not collapsed: a needle without whitespace is found as it is, one with single spaces by runs.
+      if (!/\s/.test(needle)) return folded.joined.find(needle, cell, offset);
+      if (!ODD_WHITESPACE.test(needle)) {
+        const hit = folded.joined.findSpaced(needle, cell, offset);
+        if (hit !== null) return hit;
+      }
+    }
+    const collapsed = (this.#collapsed ??= this.#collapse());
+    const hit = collapsed.joined.find(needle, cell, cell < this.cells.length ? foldedOffset(collapsed, this.#writtenText, cell, offset) : 0);
+    return hit && { cell: hit.cell, ...writtenRange(collapsed, this.#writtenText, hit.cell, hit.start, hit.end) };
   }
 
   /** The folded cells joined, for a check over all of them at once (a word never holds a NUL, so it never matches across cells). */
   get folded(): string {
-    return this.#foldedText.text;
+    return this.#foldedCells.joined.text;
   }
 
-  /** Cell `cell` in NFC, lower case, whitespace collapsed (as `foldText` folds it alone). */
+  /** Cell `cell` folded (as `foldText` folds it alone, whitespace perhaps not collapsed: a word is the same either way). */
   foldedCell(cell: number): string {
-    const { text, starts } = this.#foldedText;
-    return text.slice(starts[cell], cell + 1 < starts.length ? starts[cell + 1]! - SEPARATOR.length : text.length);
+    return this.#foldedCells.joined.cellText(cell);
   }
 
   /** The word tokens of the folded cell `cell`. */
@@ -78,23 +96,12 @@ export class RowText {
 
   /** The first unit of folded cell `cell` that comes from at or after `offset` of its written text. */
   foldedOffset(cell: number, offset: number): number {
-    const folded = this.#foldedText; // builds the map
-    if (offset === 0 || !this.#offsets) return offset;
-    return this.#offsets.foldedOf(this.#writtenText.starts[cell]! + offset) - folded.starts[cell]!;
+    return foldedOffset(this.#foldedCells, this.#writtenText, cell, offset);
   }
 
   /** The written range of cell `cell` that its folded range `[start, end)` comes from. */
-  writtenRange(cell: number, start: number, end: number): [number, number] {
-    const foldedStart = this.#foldedText.starts[cell]!;
-    const offsets = this.#offsets;
-    if (!offsets) return [start, end];
-    const writtenStart = this.#writtenText.starts[cell]!;
-    // A unit that lower-casing expanded (`İ` -> `i̇`) shares its origin with the next: end after the whole character.
-    const last = offsets.writtenOf(foldedStart + end - 1);
-    const cellEnd = foldedStart + this.foldedCell(cell).length;
-    let next = foldedStart + end;
-    while (next < cellEnd && offsets.writtenOf(next) === last) next++;
-    return [offsets.writtenOf(foldedStart + start) - writtenStart, offsets.writtenOf(next) - writtenStart];
+  writtenRange(cell: number, start: number, end: number): { start: number; end: number } {
+    return writtenRange(this.#foldedCells, this.#writtenText, cell, start, end);
   }
 
   /** A UTF-16 offset of cell `cell`'s written text as a code point offset (what Python's `str` indexes count). */
@@ -122,55 +129,45 @@ export class RowText {
   }
 
   get #writtenText(): JoinedText {
-    if (this.#written) return this.#written;
-    const texts = this.cells.map((cell) => cell.text);
-    const starts: number[] = [];
-    let start = 0;
-    for (const text of texts) {
-      starts.push(start);
-      start += text.length + SEPARATOR.length;
-    }
-    return (this.#written = new JoinedText(texts.join(SEPARATOR), starts));
+    return (this.#written ??= JoinedText.of(this.cells.map((cell) => cell.text)));
   }
 
-  get #foldedText(): JoinedText {
+  get #foldedCells(): FoldedCells {
     if (this.#folded) return this.#folded;
+    const written = this.#writtenText;
+    const lower = lowerIfSimple(written.text);
+    return (this.#folded = lower === null ? (this.#collapsed ??= this.#collapse()) : { joined: new JoinedText(lower, written.starts), offsets: null, collapsed: false });
+  }
+
+  #collapse(): FoldedCells {
     const written = this.#writtenText;
     const { text, offsets } = foldJoined(
       this.cells.map((cell) => cell.text),
       written.text,
       SEPARATOR,
     );
-    this.#offsets = offsets;
     // A cell's first unit comes from the cell's start: its separator before it is kept, and whatever a fold collapses stays inside the cell.
-    return (this.#folded = new JoinedText(text, offsets ? written.starts.map((start) => offsets.foldedOf(start)) : written.starts));
+    return { joined: new JoinedText(text, offsets ? written.starts.map((start) => offsets.foldedOf(start)) : written.starts), offsets, collapsed: true };
   }
 }
 
-/** Texts joined by {@link SEPARATOR}, with where each starts. */
-class JoinedText {
-  constructor(
-    readonly text: string,
-    /** The offset where each text starts in {@link text}. */
-    readonly starts: readonly number[],
-  ) {}
+/** The first unit of cell `cell` of `folded` that comes from at or after `offset` of the written cell. */
+function foldedOffset({ joined, offsets }: FoldedCells, written: JoinedText, cell: number, offset: number): number {
+  if (offset === 0 || !offsets) return offset;
+  return offsets.foldedOf(written.starts[cell]! + offset) - joined.starts[cell]!;
+}
 
-  find(needle: string, cell: number, offset: number): CellHit | undefined {
-    const { text, starts } = this;
-    if (cell >= starts.length) return undefined;
-    for (let at = findWhole(text, needle, starts[cell]! + offset); at >= 0; at = findWhole(text, needle, at + 1)) {
-      const hit = this.cellOf(at);
-      // Within one cell: the next cell (or the end) starts after this one's separator.
-      const cellEnd = hit.cell + 1 < starts.length ? starts[hit.cell + 1]! - SEPARATOR.length : text.length;
-      if (at + needle.length <= cellEnd) return { cell: hit.cell, start: hit.offset, end: hit.offset + needle.length };
-    }
-    return undefined;
-  }
-
-  cellOf(offset: number): { cell: number; offset: number } {
-    const cell = lastAtOrBelow(this.starts, offset);
-    return { cell, offset: offset - this.starts[cell]! };
-  }
+/** The written range of cell `cell` that its range `[start, end)` in `folded` comes from. */
+function writtenRange({ joined, offsets }: FoldedCells, written: JoinedText, cell: number, start: number, end: number): { start: number; end: number } {
+  if (!offsets) return { start, end };
+  const foldedStart = joined.starts[cell]!;
+  const writtenStart = written.starts[cell]!;
+  // A unit that lower-casing expanded (`İ` -> `i̇`) shares its origin with the next: end after the whole character.
+  const last = offsets.writtenOf(foldedStart + end - 1);
+  const cellEnd = foldedStart + joined.cellText(cell).length;
+  let next = foldedStart + end;
+  while (next < cellEnd && offsets.writtenOf(next) === last) next++;
+  return { start: offsets.writtenOf(foldedStart + start) - writtenStart, end: offsets.writtenOf(next) - writtenStart };
 }
 
 /** UTF-16 offsets of the second unit of each surrogate pair of `text`. */

@@ -14,26 +14,43 @@ describe("RowText", () => {
     expect(rowOf("ab", "cd").codePointOffset(1, 2)).toBe(2);
   });
 
-  it("maps a folded range back to the written text, over a character lower-casing expands", () => {
-    const row = rowOf("x", "İx y");
-    expect(row.foldedCell(1)).toBe("i\u0307x y");
-    expect(row.writtenRange(1, 0, 1)).toEqual([0, 1]);
-    expect(row.writtenRange(1, 0, 3)).toEqual([0, 2]);
+  it("folds a simple row by lower-casing it only: the written offsets, whitespace as written", () => {
+    const row = rowOf("A  \n B", "Hello   World", "");
+    expect([row.foldedCell(0), row.foldedCell(1), row.foldedCell(2)]).toEqual(["a  \n b", "hello   world", ""]);
+    expect([row.foldedOffset(1, 8), row.writtenRange(1, 8, 13)]).toEqual([8, { start: 8, end: 13 }]);
+    expect(row.tokens(1).words).toEqual(["hello", "world"]);
   });
 
-  it("folds each cell as alone, and maps offsets within it, whatever the cells before it collapsed", () => {
-    const row = rowOf("A  \n B", "Hello   World", "");
-    expect([row.foldedCell(0), row.foldedCell(1), row.foldedCell(2)]).toEqual(["a b", "hello world", ""]);
-    expect(row.folded).toBe("a b\0hello world\0");
-    expect(row.foldedOffset(1, 8)).toBe(6);
-    expect(row.writtenRange(1, 6, 11)).toEqual([8, 13]);
-    expect(row.findFolded("world", 0, 0)).toEqual({ cell: 1, start: 6, end: 11 });
-    expect(row.tokens(1).words).toEqual(["hello", "world"]);
+  it("finds a normalized needle as in the cells with whitespace collapsed, and gives the written range", () => {
+    const row = rowOf("A  \n B", "say Hello \t World!", "hello world");
+    expect(row.findFolded("a b", 0, 0)).toEqual({ cell: 0, start: 0, end: 6 });
+    expect(row.findFolded("hello world", 0, 0)).toEqual({ cell: 1, start: 4, end: 17 });
+    expect(row.findFolded("hello world", 1, 5)).toEqual({ cell: 2, start: 0, end: 11 });
+    expect(row.findFolded("world", 1, 0)).toEqual({ cell: 1, start: 12, end: 17 });
+    // Whitespace no collapsed text holds: two spaces in a row, a tab.
+    expect([row.findFolded("hello  world", 0, 0), row.findFolded("hello\tworld", 0, 0)]).toEqual([undefined, undefined]);
+  });
+
+  it("folds a row NFC or lower-casing changes in length in full, and maps its ranges back", () => {
+    const row = rowOf("x", "İx  yz");
+    expect(row.foldedCell(1)).toBe("i\u0307x yz");
+    expect(row.writtenRange(1, 0, 1)).toEqual({ start: 0, end: 1 });
+    expect(row.writtenRange(1, 0, 3)).toEqual({ start: 0, end: 2 });
+    expect(row.findFolded("i\u0307x yz", 0, 0)).toEqual({ cell: 1, start: 0, end: 6 });
+  });
+
+  it("still finds a needle in a text that repeats its start over and over (a collapsed copy, past the look-ahead budget)", () => {
+    const body = `${"a ".repeat(5000)}a\n\nb`;
+    const needle = `${"a ".repeat(50)}b`;
+    const row = rowOf(body);
+    expect(row.findFolded(needle, 0, 0)).toEqual({ cell: 0, start: 2 * (5001 - 50), end: body.length });
+    expect(row.findFolded(`${needle} c`, 0, 0)).toBeUndefined();
   });
 
   it("finds whole words within one cell, never across the cells' separator", () => {
     const row = rowOf("ana", "maria", "ana maria");
     expect(row.findWritten("ana", 0, 1)).toEqual({ cell: 2, start: 0, end: 3 });
     expect(row.findWritten("ana\0maria", 0, 0)).toBeUndefined();
+    expect(row.findFolded("ana maria", 0, 0)).toEqual({ cell: 2, start: 0, end: 9 });
   });
 });
