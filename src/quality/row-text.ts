@@ -66,13 +66,11 @@ export class RowText {
    */
   findFolded(needle: string, cell: number, offset: number): CellHit | undefined {
     const folded = this.#foldedCells;
-    if (!folded.collapsed) {
-      // Lower-cased, whitespace not collapsed: a needle without whitespace is found as it is, one with single spaces by runs.
-      if (!/\s/.test(needle)) return folded.joined.find(needle, cell, offset);
-      if (!ODD_WHITESPACE.test(needle)) {
-        const hit = folded.joined.findSpaced(needle, cell, offset);
-        if (hit !== null) return hit;
-      }
+    if (!folded.collapsed && !ODD_WHITESPACE.test(needle)) {
+      // Lower-cased, whitespace not collapsed: a needle without spaces is found as it is, one with spaces by runs.
+      if (!needle.includes(" ")) return folded.joined.find(needle, cell, offset);
+      const hit = folded.joined.findSpaced(needle, cell, offset);
+      if (hit !== null) return hit;
     }
     const collapsed = (this.#collapsed ??= this.#collapse());
     const hit = collapsed.joined.find(needle, cell, cell < this.cells.length ? foldedOffset(collapsed, this.#writtenText, cell, offset) : 0);
