@@ -59,9 +59,11 @@ function findFuzzyIn(row: RowText, wanted: readonly string[], source: number, of
   // All cells at once first: most rows lack the words of a value that is not in them.
   if (!mayHoldFuzzy(row.folded, wanted)) return undefined;
   for (let cell = source; cell < row.cells.length; cell++) {
-    if (!mayHoldFuzzy(row.foldedCell(cell), wanted)) continue; // spares tokenizing a cell that cannot match
+    // Spares tokenizing a cell that cannot match; in the cell of the cursor, only what follows the cursor counts (a repeated value).
+    const foldedFrom = cell === source ? row.foldedOffset(cell, offset) : 0;
+    if (!mayHoldFuzzy(row.foldedCell(cell), wanted, foldedFrom)) continue;
     const tokens = row.tokens(cell);
-    const from = cell === source ? countBelow(tokens.starts, row.foldedOffset(cell, offset)) : 0;
+    const from = foldedFrom === 0 ? 0 : countBelow(tokens.starts, foldedFrom);
     const range = findFuzzy(wanted, tokens, from);
     if (!range) continue;
     const { start, end } = row.writtenRange(cell, tokens.starts[range.first]!, tokens.ends[range.last]!);
