@@ -57,7 +57,7 @@ const DATE_FORMATS = new Set(["date", "date-time", "time"]);
 export function groundRecord(record: Record<string, unknown>, data: unknown, jsonSchema: JsonSchema): Grounding {
   const walk: Walk = { root: jsonSchema, row: new RowText(), cursors: new Cursors(), path: [], grounding: { spans: [], ungrounded: [] } };
   for (const column of Object.keys(record)) walk.row.add(column, cellText(record[column]));
-  visit(walk, data, declaredKindsOf(jsonSchema));
+  visit(walk, data, "", declaredKindsOf(jsonSchema));
   return walk.grounding;
 }
 
@@ -71,28 +71,28 @@ interface Walk {
   grounding: Grounding;
 }
 
-/** Grounds `value` and what is inside it; `kinds` is the cache of its field. */
-function visit(walk: Walk, value: unknown, kinds: KindCache): void {
+/** Grounds `value` and what is inside it; `fieldPath` is its path as spans print it, built a step at a time, `kinds` the cache of its field. */
+function visit(walk: Walk, value: unknown, fieldPath: string, kinds: KindCache): void {
   const { path } = walk;
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) {
       path.push(index);
-      visit(walk, value[index], childCache(kinds, ITEMS));
+      visit(walk, value[index], `${fieldPath}[${index}]`, childCache(kinds, ITEMS));
       path.pop();
     }
   } else if (isPlainObject(value)) {
     for (const key of Object.keys(value)) {
       path.push(key);
-      visit(walk, value[key], childCache(kinds, key));
+      visit(walk, value[key], fieldPath === "" ? key : `${fieldPath}.${key}`, childCache(kinds, key));
       path.pop();
     }
   } else if ((typeof value === "string" && value.trim() !== "") || (typeof value === "number" && Number.isFinite(value))) {
-    groundLeaf(walk, value, kinds);
+    groundLeaf(walk, value, fieldPath, kinds);
   }
 }
 
 /** Looks for one leaf; its field path is printed only when a span or an ungrounded path records it, not for every node walked. */
-function groundLeaf(walk: Walk, value: string | number, kinds: KindCache): void {
+function groundLeaf(walk: Walk, value: string | number, fieldPath: string, kinds: KindCache): void {
   const kind = leafKind(walk.root, kinds, walk.path, value);
   if (kind === "skip") return;
   const { row, cursors } = walk;
@@ -106,7 +106,7 @@ function groundLeaf(walk: Walk, value: string | number, kinds: KindCache): void 
     const source = row.cells[found.source]!;
     cursors.set(slot, { source: found.source, offset: found.end });
     walk.grounding.spans.push({
-      path: formatFieldPath(walk.path),
+      path: fieldPath,
       column: source.column,
       start: row.codePointOffset(found.source, found.start),
       end: row.codePointOffset(found.source, found.end),
@@ -114,7 +114,7 @@ function groundLeaf(walk: Walk, value: string | number, kinds: KindCache): void 
     });
   } else {
     cursors.set(slot, null);
-    if (kind !== "date") walk.grounding.ungrounded.push(formatFieldPath(walk.path));
+    if (kind !== "date") walk.grounding.ungrounded.push(fieldPath);
   }
 }
 
