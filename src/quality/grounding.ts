@@ -66,7 +66,7 @@ interface Walk {
   root: JsonSchema;
   row: RowText;
   cursors: Cursors;
-  /** The path to the value being visited, one stack for the whole walk: read by a leaf's schema lookup, printed for a leaf's span. */
+  /** The path to the value being visited, one stack for the whole walk: only a leaf's schema lookup reads it. */
   path: (string | number)[];
   grounding: Grounding;
 }
@@ -91,7 +91,7 @@ function visit(walk: Walk, value: unknown, fieldPath: string, kinds: KindCache):
   }
 }
 
-/** Looks for one leaf; its field path is printed only when a span or an ungrounded path records it, not for every node walked. */
+/** Looks for one leaf, and records its span, or its path as ungrounded. */
 function groundLeaf(walk: Walk, value: string | number, fieldPath: string, kinds: KindCache): void {
   const kind = leafKind(walk.root, kinds, walk.path, value);
   if (kind === "skip") return;
