@@ -3,6 +3,7 @@ import { alternativesOf, deref, schemaAt, typesOf, unwrapNullable, type JsonSche
 import { locateNumber, locateText, type Found, type WantedText } from "./locate-value.js";
 import { normalizeText } from "./normalize-text.js";
 import { RowText } from "./row-text.js";
+import { ValueCursors } from "./value-cursors.js";
 
 /** Where one extracted value was found in the row the model saw. */
 export interface Span {
@@ -55,7 +56,7 @@ const DATE_FORMATS = new Set(["date", "date-time", "time"]);
  * // { spans: [{ path: "name", column: "body", start: 4, end: 7, match: "exact" }], ungrounded: [] }
  */
 export function groundRecord(record: Record<string, unknown>, data: unknown, jsonSchema: JsonSchema): Grounding {
-  const walk: Walk = { root: jsonSchema, row: new RowText(), cursors: new Cursors(), path: [], grounding: { spans: [], ungrounded: [] } };
+  const walk: Walk = { root: jsonSchema, row: new RowText(), cursors: new ValueCursors(), path: [], grounding: { spans: [], ungrounded: [] } };
   for (const column of Object.keys(record)) walk.row.add(column, cellText(record[column]));
   visit(walk, data, "", declaredKindsOf(jsonSchema));
   return walk.grounding;
@@ -65,7 +66,7 @@ export function groundRecord(record: Record<string, unknown>, data: unknown, jso
 interface Walk {
   root: JsonSchema;
   row: RowText;
-  cursors: Cursors;
+  cursors: ValueCursors;
   /** The path to the value being visited, one stack for the whole walk: only a leaf's schema lookup reads it. */
   path: (string | number)[];
   grounding: Grounding;
@@ -117,47 +118,6 @@ function groundLeaf(walk: Walk, value: string | number, fieldPath: string, kinds
     if (kind !== "date") walk.grounding.ungrounded.push(fieldPath);
   }
 }
-
-/** Where a value's last span ended (the cell, the written offset), or null when it was found nowhere. */
-interface Cursor {
-  source: number;
-  offset: number;
-}
-
-/**
- * Per value (a number, or a text by its normalized form), its {@link Cursor}, so that a repeat
- * maps to the next occurrence. A list searched in order while it is short (a record has a dozen
- * values or so, and comparing a fresh string with strings of other lengths is cheaper than
- * hashing it), a Map once it is long (an array of many items), so a record costs linear time.
- */
-class Cursors {
-  readonly #keys: (string | number)[] = [];
-  readonly #cursors: (Cursor | null | undefined)[] = [];
-  #index?: Map<string | number, number>;
-
-  /** The slot of `key`, a new one when it has none. */
-  slotOf(key: string | number): number {
-    const keys = this.#keys;
-    const known = this.#index ? this.#index.get(key) : keys.indexOf(key);
-    if (known !== undefined && known >= 0) return known;
-    if (!this.#index && keys.length >= LISTED_CURSORS) this.#index = new Map(keys.map((other, slot) => [other, slot] as const));
-    this.#index?.set(key, keys.length);
-    this.#cursors.push(undefined);
-    return keys.push(key) - 1;
-  }
-
-  /** The cursor in `slot`: undefined when the value was not looked for yet. */
-  get(slot: number): Cursor | null | undefined {
-    return this.#cursors[slot];
-  }
-
-  set(slot: number, cursor: Cursor | null): void {
-    this.#cursors[slot] = cursor;
-  }
-}
-
-/** How many values {@link Cursors} compares one by one before it hashes them. */
-const LISTED_CURSORS = 32;
 
 /** {@link locateText} or {@link locateNumber}, as `wanted` is text or a number. */
 function locate(row: RowText, wanted: WantedText | number, fuzzy: boolean, source: number, offset: number): Found | undefined {
