@@ -62,7 +62,7 @@ function findFuzzyIn(row: RowText, wanted: readonly string[], source: number, of
     // Spares tokenizing a cell that cannot match; in the cell of the cursor, only what follows the cursor counts (a repeated value).
     const foldedFrom = cell === source ? row.foldedOffset(cell, offset) : 0;
     if (!mayHoldFuzzy(row.foldedCell(cell), wanted, foldedFrom)) continue;
-    const tokens = row.tokens(cell);
+    const tokens = (row.tokens[cell] ??= new WordTokens(row.foldedCell(cell)));
     const from = foldedFrom === 0 ? 0 : countBelow(tokens.starts, foldedFrom);
     const range = findFuzzy(wanted, tokens, from);
     if (!range) continue;

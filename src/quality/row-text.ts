@@ -8,7 +8,7 @@
  */
 import { foldJoined, lowerIfSimple, type OffsetMap } from "./fold-text.js";
 import { JoinedText, SEPARATOR, type CellHit } from "./joined-text.js";
-import { countBelow, WordTokens } from "./word-tokens.js";
+import { countBelow, type WordTokens } from "./word-tokens.js";
 import { writtenNumbers, type WrittenNumbers } from "./written-numbers.js";
 
 export type { CellHit } from "./joined-text.js";
@@ -45,7 +45,13 @@ export class RowText {
   #folded?: FoldedCells;
   /** The cells folded in full, whitespace collapsed, with their offset map: a simple row needs it only for an odd needle. */
   #collapsed?: FoldedCells;
-  #tokens: (WordTokens | undefined)[] = [];
+  /**
+   * The word tokens of each folded cell, made by the fuzzy search the first time it reads the cell
+   * (`new WordTokens(row.foldedCell(cell))`). A cache the search fills in itself rather than a
+   * method: a method called this rarely gets hot, and compiled with the tokenizer inlined once
+   * more, only late in a run, where the search that calls it is compiled early.
+   */
+  readonly tokens: (WordTokens | undefined)[] = [];
   #numbers?: WrittenNumbers;
   /** Offsets (joined, written) of the second unit of each surrogate pair: each is one code point fewer before it. */
   #surrogatePairs?: number[];
@@ -87,11 +93,6 @@ export class RowText {
     return this.#foldedCells.joined.cellText(cell);
   }
 
-  /** The word tokens of the folded cell `cell`. */
-  tokens(cell: number): WordTokens {
-    return (this.#tokens[cell] ??= new WordTokens(this.foldedCell(cell)));
-  }
-
   /** The first unit of folded cell `cell` that comes from at or after `offset` of its written text. */
   foldedOffset(cell: number, offset: number): number {
     return foldedOffset(this.#foldedCells, this.#writtenText, cell, offset);
@@ -99,7 +100,8 @@ export class RowText {
 
   /** The written range of cell `cell` that its folded range `[start, end)` comes from. */
   writtenRange(cell: number, start: number, end: number): { start: number; end: number } {
-    return writtenRange(this.#foldedCells, this.#writtenText, cell, start, end);
+    const folded = this.#foldedCells;
+    return folded.offsets ? writtenRange(folded, this.#writtenText, cell, start, end) : { start, end };
   }
 
   /** A UTF-16 offset of cell `cell`'s written text as a code point offset (what Python's `str` indexes count). */
@@ -155,7 +157,7 @@ function foldedOffset({ joined, offsets }: FoldedCells, written: JoinedText, cel
   return offsets.foldedOf(written.starts[cell]! + offset) - joined.starts[cell]!;
 }
 
-/** The written range of cell `cell` that its range `[start, end)` in `folded` comes from. */
+/** The written range of cell `cell` that its range `[start, end)` in `folded` comes from (`offsets` given). */
 function writtenRange({ joined, offsets }: FoldedCells, written: JoinedText, cell: number, start: number, end: number): { start: number; end: number } {
   if (!offsets) return { start, end };
   const foldedStart = joined.starts[cell]!;

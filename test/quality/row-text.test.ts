@@ -18,7 +18,6 @@ describe("RowText", () => {
     const row = rowOf("A  \n B", "Hello   World", "");
     expect([row.foldedCell(0), row.foldedCell(1), row.foldedCell(2)]).toEqual(["a  \n b", "hello   world", ""]);
     expect([row.foldedOffset(1, 8), row.writtenRange(1, 8, 13)]).toEqual([8, { start: 8, end: 13 }]);
-    expect(row.tokens(1).words).toEqual(["hello", "world"]);
   });
 
   it("finds a normalized needle as in the cells with whitespace collapsed, and gives the written range", () => {
