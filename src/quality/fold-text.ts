@@ -139,7 +139,7 @@ function collapseWhitespace(lower: string): FoldedText {
   let copied = 0;
   let removed = 0;
   CHANGED_WHITESPACE.lastIndex = 0;
-  // One pass builds both: a row's fold is nearly always asked for its offsets too (a normalized match).
+  // One pass builds both the text and its map.
   for (let match = CHANGED_WHITESPACE.exec(lower); match !== null; match = CHANGED_WHITESPACE.exec(lower)) {
     const run = match[0].length;
     text += `${lower.slice(copied, match.index)} `;

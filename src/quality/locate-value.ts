@@ -61,8 +61,9 @@ function findFuzzyIn(row: RowText, wanted: readonly string[], source: number, of
   for (let cell = source; cell < row.cells.length; cell++) {
     // Spares tokenizing a cell that cannot match; in the cell of the cursor, only what follows the cursor counts (a repeated value).
     const foldedFrom = cell === source ? row.foldedOffset(cell, offset) : 0;
-    if (!mayHoldFuzzy(row.foldedCell(cell), wanted, foldedFrom)) continue;
-    const tokens = (row.tokens[cell] ??= new WordTokens(row.foldedCell(cell)));
+    const text = row.foldedCell(cell);
+    if (!mayHoldFuzzy(text, wanted, foldedFrom)) continue;
+    const tokens = (row.tokens[cell] ??= new WordTokens(text));
     const from = foldedFrom === 0 ? 0 : countBelow(tokens.starts, foldedFrom);
     const range = findFuzzy(wanted, tokens, from);
     if (!range) continue;

@@ -11,8 +11,6 @@ import { JoinedText, SEPARATOR, type CellHit } from "./joined-text.js";
 import { countBelow, type WordTokens } from "./word-tokens.js";
 import { writtenNumbers, type WrittenNumbers } from "./written-numbers.js";
 
-export type { CellHit } from "./joined-text.js";
-
 /** One input cell. */
 export interface Cell {
   /** The column (record key) the text is in. */
@@ -40,10 +38,13 @@ export class RowText {
    * The folded cells that fuzzy matching reads and most normalized searches: when every cell is
    * simple (see `lowerIfSimple`: nearly always), just the cells lower-cased, with the written
    * offsets, whitespace left as it is (a search reads a needle's space as a run of it);
-   * otherwise {@link collapsed}.
+   * otherwise the cells folded in full.
    */
   #folded?: FoldedCells;
-  /** The cells folded in full, whitespace collapsed, with their offset map: a simple row needs it only for an odd needle. */
+  /**
+   * The cells folded in full, whitespace collapsed, with their offset map: a simple row needs it
+   * only for a needle with odd whitespace, or a search of the lowered cells that gave up.
+   */
   #collapsed?: FoldedCells;
   /**
    * The word tokens of each folded cell, made by the fuzzy search the first time it reads the cell
@@ -157,7 +158,7 @@ function foldedOffset({ joined, offsets }: FoldedCells, written: JoinedText, cel
   return offsets.foldedOf(written.starts[cell]! + offset) - joined.starts[cell]!;
 }
 
-/** The written range of cell `cell` that its range `[start, end)` in `folded` comes from (`offsets` given). */
+/** The written range of cell `cell` that its range `[start, end)` in `folded` comes from. */
 function writtenRange({ joined, offsets }: FoldedCells, written: JoinedText, cell: number, start: number, end: number): { start: number; end: number } {
   if (!offsets) return { start, end };
   const foldedStart = joined.starts[cell]!;
