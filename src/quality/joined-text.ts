@@ -68,11 +68,11 @@ export class JoinedText {
     const first = needle.slice(0, needle.indexOf(" "));
     let budget = 2 * (text.length - starts[cell]! - offset) + needle.length;
     for (let at = text.indexOf(first, starts[cell]! + offset); at >= 0; at = text.indexOf(first, at + 1)) {
-      if (splitsWord(text, at)) continue;
+      // What follows first: most hits of a short first word are inside longer words (`the` in `other`), and fail at once.
       const end = spacedMatchEnd(text, needle, at + first.length, first.length);
       budget -= Math.abs(end) - at;
       if (budget < 0) return null;
-      if (end < 0 || splitsWord(text, end)) continue;
+      if (end < 0 || splitsWord(text, at) || splitsWord(text, end)) continue;
       const hit = this.#within(at, end);
       if (hit) return hit;
     }
