@@ -28,6 +28,16 @@ export class OffsetMap {
     }
   }
 
+  /**
+   * Continues the map with the map of a text folded apart (null: one that moved no offset), whose
+   * fold starts at `foldedStart` of this map's folded text and whose written text at `writtenStart`.
+   */
+  append(next: OffsetMap | null, foldedStart: number, writtenStart: number): void {
+    const base = writtenStart - foldedStart;
+    if (!next) return this.add(foldedStart, base);
+    for (let segment = 0; segment < next.#starts.length; segment++) this.add(foldedStart + next.#starts[segment]!, base + next.#shifts[segment]!);
+  }
+
   /** The written offset that folded offset `offset` comes from (the folded length maps to the written length). */
   writtenOf(offset: number): number {
     return offset + this.#shifts[this.#segmentAt(offset)]!;
@@ -55,31 +65,62 @@ export class OffsetMap {
   }
 }
 
+/** A folded text, and where its units come from; `offsets` is null when folding moved no offset. */
+export interface FoldedText {
+  text: string;
+  offsets: OffsetMap | null;
+}
+
 /**
  * `text` in NFC, lower case, with every run of whitespace as one space. Text that NFC and
  * lower-casing leave the same length (nearly all text) takes a native path: one lower-casing and
  * one replace of the whitespace that changes; the rest is normalized a character at a time with
- * its combining marks, so that {@link foldedOffsets} can say where each unit came from.
+ * its combining marks, so that {@link foldWithOffsets} can say where each unit came from.
  */
 export function foldText(text: string): string {
   const lower = text.toLowerCase();
   return isSimple(text, lower) ? lower.replace(CHANGED_WHITESPACE, " ") : foldClusters(text).text;
 }
 
-/**
- * Where the units of `foldText(text)` come from in `text`; null when folding moved no offset.
- * Asked for apart from the fold, and only when a match needs it: most cells never do.
- */
-export function foldedOffsets(text: string): OffsetMap | null {
+/** `foldText(text)`, and where each of its units comes from in `text`. */
+export function foldWithOffsets(text: string): FoldedText {
   const lower = text.toLowerCase();
-  // The rare text folded character by character is folded again here: simpler than keeping both from the first fold.
-  return isSimple(text, lower) ? collapsedRuns(lower) : foldClusters(text).offsets;
+  return isSimple(text, lower) ? collapseWhitespace(lower) : foldClusters(text);
 }
 
-/** For each UTF-16 unit of `foldText(text)`, the offset in `text` it comes from; one more entry, `text.length`, at the end. */
-export function normalizedOrigin(text: string): Int32Array {
-  const offsets = foldedOffsets(text);
-  return Int32Array.from({ length: foldText(text).length + 1 }, (_, offset) => (offsets ? offsets.writtenOf(offset) : offset));
+/**
+ * The fold of `texts` joined by `separator`, the same as each folded alone and joined, with its
+ * offsets in the joined texts (`joined`). The separator must be one that folding keeps and that
+ * ends any context (NUL: not whitespace, not a mark, not cased), so that when every text is
+ * simple (see {@link isSimple}: then so is the whole, and conversely, since lower-casing never
+ * shortens a text, and NUL composes with nothing) the whole is folded in one native pass, not one
+ * per text: a row's cells are, once per row.
+ */
+export function foldJoined(texts: readonly string[], joined: string, separator: string): FoldedText {
+  const lower = joined.toLowerCase();
+  if (isSimple(joined, lower)) return collapseWhitespace(lower);
+  // Text by text: a simple text is lower-cased as a whole (a final sigma stays final), the others a character at a time.
+  const offsets = new OffsetMap();
+  const pieces: string[] = [];
+  let foldedStart = 0;
+  let writtenStart = 0;
+  for (const text of texts) {
+    const folded = foldWithOffsets(text);
+    offsets.append(folded.offsets, foldedStart, writtenStart);
+    pieces.push(folded.text);
+    foldedStart += folded.text.length + separator.length;
+    writtenStart += text.length + separator.length;
+  }
+  return { text: pieces.join(separator), offsets };
+}
+
+/**
+ * `text` lower-cased when that is all its fold does besides collapsing whitespace (see
+ * {@link isSimple}): then the lower-cased text keeps every offset of `text`. Null otherwise.
+ */
+export function lowerIfSimple(text: string): string | null {
+  const lower = text.toLowerCase();
+  return isSimple(text, lower) ? lower : null;
 }
 
 const ASCII = /^[\0-\x7f]*$/;
@@ -91,18 +132,24 @@ function isSimple(text: string, lower: string): boolean {
   return ASCII.test(text) || (lower.length === text.length && text.normalize("NFC") === text);
 }
 
-/** The offset map of a simple text's fold: a shift after each whitespace run collapsed to one space. */
-function collapsedRuns(lower: string): OffsetMap | null {
+/** A simple text's fold (its lower-cased form given), with a shift in its map after each whitespace run collapsed to one space. */
+function collapseWhitespace(lower: string): FoldedText {
   let offsets: OffsetMap | null = null;
+  let text = "";
+  let copied = 0;
   let removed = 0;
   CHANGED_WHITESPACE.lastIndex = 0;
+  // One pass builds both the text and its map.
   for (let match = CHANGED_WHITESPACE.exec(lower); match !== null; match = CHANGED_WHITESPACE.exec(lower)) {
-    if (match[0].length === 1) continue; // one tab or newline for one space: no offset moves
-    removed += match[0].length - 1;
+    const run = match[0].length;
+    text += `${lower.slice(copied, match.index)} `;
+    copied = match.index + run;
+    if (run === 1) continue; // one tab or newline for one space: no offset moves
+    removed += run - 1;
     // The space stands for the whole run; the unit after it comes from after the run.
-    (offsets ??= new OffsetMap()).add(match.index + match[0].length - removed, removed);
+    (offsets ??= new OffsetMap()).add(copied - removed, removed);
   }
-  return offsets;
+  return { text: copied === 0 ? lower : text + lower.slice(copied), offsets };
 }
 
 /** Folds a text character by character, with its combining marks: the rare text NFC or lower-casing changes in length. */

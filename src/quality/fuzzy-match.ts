@@ -70,17 +70,17 @@ export function findFuzzy(wanted: readonly string[], tokens: WordTokens, from: n
 }
 
 /**
- * False when `text` (normalized) cannot hold a fuzzy match of `wanted`: too few of its words
- * occur in it even as parts of longer words. A token equal to a wanted word (or stemmed to it)
- * contains it, so this never rejects a text {@link findFuzzy} would match, and costs a few
- * native substring searches instead of tokenizing the text: most cells fail it, and then are
- * never tokenized.
+ * False when `text` (normalized) cannot hold a fuzzy match of `wanted` from offset `from` on:
+ * too few of its words occur there even as parts of longer words. A token equal to a wanted word
+ * (or stemmed to it) contains it, so this never rejects a text {@link findFuzzy} would match, and
+ * costs a few native substring searches instead of tokenizing the text: most cells fail it, and
+ * then are never tokenized.
  */
-export function mayHoldFuzzy(text: string, wanted: readonly string[]): boolean {
+export function mayHoldFuzzy(text: string, wanted: readonly string[], from = 0): boolean {
   const required = Math.ceil(wanted.length * FUZZY_COVERAGE);
   let present = 0;
   for (let index = 0; index < wanted.length; index++) {
-    if (text.includes(wanted[index]!)) {
+    if (text.includes(wanted[index]!, from)) {
       if (++present >= required) return true;
     } else if (present + wanted.length - index - 1 < required) return false; // the words left cannot make up the count
   }

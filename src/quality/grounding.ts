@@ -3,6 +3,7 @@ import { alternativesOf, deref, schemaAt, typesOf, unwrapNullable, type JsonSche
 import { locateNumber, locateText, type Found, type WantedText } from "./locate-value.js";
 import { normalizeText } from "./normalize-text.js";
 import { RowText } from "./row-text.js";
+import { ValueCursors } from "./value-cursors.js";
 
 /** Where one extracted value was found in the row the model saw. */
 export interface Span {
@@ -55,8 +56,8 @@ const DATE_FORMATS = new Set(["date", "date-time", "time"]);
  * // { spans: [{ path: "name", column: "body", start: 4, end: 7, match: "exact" }], ungrounded: [] }
  */
 export function groundRecord(record: Record<string, unknown>, data: unknown, jsonSchema: JsonSchema): Grounding {
-  const walk: Walk = { root: jsonSchema, row: new RowText(), cursors: new Map(), path: [], grounding: { spans: [], ungrounded: [] } };
-  for (const column in record) if (Object.hasOwn(record, column)) walk.row.add(column, cellText(record[column]));
+  const walk: Walk = { root: jsonSchema, row: new RowText(), cursors: new ValueCursors(), path: [], grounding: { spans: [], ungrounded: [] } };
+  for (const column of Object.keys(record)) walk.row.add(column, cellText(record[column]));
   visit(walk, data, "", declaredKindsOf(jsonSchema));
   return walk.grounding;
 }
@@ -65,8 +66,7 @@ export function groundRecord(record: Record<string, unknown>, data: unknown, jso
 interface Walk {
   root: JsonSchema;
   row: RowText;
-  /** Per value: the cell and written offset after its last span, so a repeat maps to the next occurrence; null when absent. */
-  cursors: Map<string, { source: number; offset: number } | null>;
+  cursors: ValueCursors;
   /** The path to the value being visited, one stack for the whole walk: only a leaf's schema lookup reads it. */
   path: (string | number)[];
   grounding: Grounding;
@@ -82,8 +82,7 @@ function visit(walk: Walk, value: unknown, fieldPath: string, kinds: KindCache):
       path.pop();
     }
   } else if (isPlainObject(value)) {
-    for (const key in value) {
-      if (!Object.hasOwn(value, key)) continue;
+    for (const key of Object.keys(value)) {
       path.push(key);
       visit(walk, value[key], fieldPath === "" ? key : `${fieldPath}.${key}`, childCache(kinds, key));
       path.pop();
@@ -93,28 +92,29 @@ function visit(walk: Walk, value: unknown, fieldPath: string, kinds: KindCache):
   }
 }
 
+/** Looks for one leaf, and records its span, or its path as ungrounded. */
 function groundLeaf(walk: Walk, value: string | number, fieldPath: string, kinds: KindCache): void {
   const kind = leafKind(walk.root, kinds, walk.path, value);
   if (kind === "skip") return;
   const { row, cursors } = walk;
   const wanted = typeof value === "number" ? value : { written: value, normalized: normalizeText(value) };
-  const key = typeof wanted === "number" ? `#${wanted}` : wanted.normalized || wanted.written;
-  const cursor = cursors.get(key);
+  const slot = cursors.slotOf(typeof wanted === "number" ? wanted : wanted.normalized || wanted.written);
+  const cursor = cursors.get(slot);
   const fuzzy = kind !== "date";
   // A value already found nowhere is nowhere again: a repeat costs no second search.
   const found = cursor === null ? undefined : ((cursor && locate(row, wanted, fuzzy, cursor.source, cursor.offset)) ?? locate(row, wanted, fuzzy, 0, 0));
   if (found) {
     const source = row.cells[found.source]!;
-    cursors.set(key, { source: found.source, offset: found.end });
+    cursors.set(slot, { source: found.source, offset: found.end });
     walk.grounding.spans.push({
       path: fieldPath,
       column: source.column,
-      start: source.codePointOffset(found.start),
-      end: source.codePointOffset(found.end),
+      start: row.codePointOffset(found.source, found.start),
+      end: row.codePointOffset(found.source, found.end),
       match: found.match,
     });
   } else {
-    cursors.set(key, null);
+    cursors.set(slot, null);
     if (kind !== "date") walk.grounding.ungrounded.push(fieldPath);
   }
 }

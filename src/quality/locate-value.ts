@@ -37,11 +37,8 @@ export function locateText(row: RowText, wanted: WantedText, fuzzy: boolean, sou
   const exact = row.findWritten(wanted.written, source, offset);
   if (exact) return { source: exact.cell, start: exact.start, end: exact.end, match: "exact" };
   if (wanted.normalized === "") return undefined;
-  const folded = row.findFolded(wanted.normalized, source, row.cells[source]?.normalizedOffset(offset) ?? 0);
-  if (folded) {
-    const [start, end] = row.cells[folded.cell]!.writtenRange(folded.start, folded.end);
-    return { source: folded.cell, start, end, match: "normalized" };
-  }
+  const folded = row.findFolded(wanted.normalized, source, offset);
+  if (folded) return { source: folded.cell, start: folded.start, end: folded.end, match: "normalized" };
   if (!fuzzy) return undefined;
   return findFuzzyIn(row, (wanted.words ??= new WordTokens(wanted.normalized).words), source, offset);
 }
@@ -49,35 +46,29 @@ export function locateText(row: RowText, wanted: WantedText, fuzzy: boolean, sou
 /** The first number written in the row (from the cursor on) that reads as `value`: exact when written as JSON writes it. */
 export function locateNumber(row: RowText, value: number, source: number, offset: number): Found | undefined {
   if (source >= row.cells.length) return undefined;
-  const tolerance = 1e-9 * Math.max(1, Math.abs(value));
-  const from = row.writtenOffset(source, offset);
-  for (const written of row.numbers) {
-    if (written.start < from || !readsAs(written.values, value, tolerance)) continue;
-    const { cell, offset: start } = row.cellOfWritten(written.start);
-    const end = start + written.end - written.start;
-    const exact = row.cells[cell]!.text.slice(start, end) === String(value);
-    return { source: cell, start, end, match: exact ? "exact" : "normalized" };
-  }
-  return undefined;
-}
-
-function readsAs(values: readonly number[], value: number, tolerance: number): boolean {
-  for (let i = 0; i < values.length; i++) if (Math.abs(values[i]! - value) <= tolerance) return true;
-  return false;
+  const { numbers } = row;
+  const index = numbers.find(value, row.writtenOffset(source, offset));
+  if (index < 0) return undefined;
+  const { cell, offset: start } = row.cellOfWritten(numbers.starts[index]!);
+  const end = start + numbers.ends[index]! - numbers.starts[index]!;
+  const exact = row.cells[cell]!.text.slice(start, end) === String(value);
+  return { source: cell, start, end, match: exact ? "exact" : "normalized" };
 }
 
 function findFuzzyIn(row: RowText, wanted: readonly string[], source: number, offset: number): Found | undefined {
   // All cells at once first: most rows lack the words of a value that is not in them.
   if (!mayHoldFuzzy(row.folded, wanted)) return undefined;
-  for (let index = source; index < row.cells.length; index++) {
-    const cell = row.cells[index]!;
-    if (!mayHoldFuzzy(cell.normalized, wanted)) continue; // spares tokenizing a cell that cannot match
-    const { tokens } = cell;
-    const from = index === source ? countBelow(tokens.starts, cell.normalizedOffset(offset)) : 0;
+  for (let cell = source; cell < row.cells.length; cell++) {
+    // Spares tokenizing a cell that cannot match; in the cell of the cursor, only what follows the cursor counts (a repeated value).
+    const foldedFrom = cell === source ? row.foldedOffset(cell, offset) : 0;
+    const text = row.foldedCell(cell);
+    if (!mayHoldFuzzy(text, wanted, foldedFrom)) continue;
+    const tokens = (row.tokens[cell] ??= new WordTokens(text));
+    const from = foldedFrom === 0 ? 0 : countBelow(tokens.starts, foldedFrom);
     const range = findFuzzy(wanted, tokens, from);
     if (!range) continue;
-    const [start, end] = cell.writtenRange(tokens.starts[range.first]!, tokens.ends[range.last]!);
-    return { source: index, start, end, match: "fuzzy" };
+    const { start, end } = row.writtenRange(cell, tokens.starts[range.first]!, tokens.ends[range.last]!);
+    return { source: cell, start, end, match: "fuzzy" };
   }
   return undefined;
 }

@@ -1,34 +1,64 @@
 /**
- * A row's cells, and the same cells joined into one text (as written, and folded), so that one
- * native search covers the whole row where a search per cell would make one call per cell.
+ * A row's cells as grounding reads them: joined into one text as written and one folded
+ * ({@link JoinedText}), so that the row is searched and folded once, not cell by cell. What a
+ * search needs of a cell (its folded text and word tokens, the way back from folded to written
+ * offsets, code points, the numbers) comes from these, each built at most once per row, only when
+ * a search needs it, and each linear in the row's length, so a 2 MB cell costs a few passes,
+ * never a pass per value.
  */
-import { findWhole, SourceText } from "./source-text.js";
-import { writtenNumbers, type WrittenNumber } from "./written-numbers.js";
-import { lastAtOrBelow } from "./sorted-search.js";
+import { foldJoined, lowerIfSimple, type OffsetMap } from "./fold-text.js";
+import { JoinedText, SEPARATOR, type CellHit } from "./joined-text.js";
+import { countBelow, type WordTokens } from "./word-tokens.js";
+import { writtenNumbers, type WrittenNumbers } from "./written-numbers.js";
 
-/**
- * What the joined texts put between two cells: NUL is neither a word character nor whitespace nor
- * part of a number, so a match, a word boundary or a number reads the same at a cell's edge as at
- * the edge of the cell alone. A hit that runs over it (a value holding a NUL) is no hit.
- */
-const SEPARATOR = "\u0000";
-
-/** A hit of a search over a joined text: the cell, and UTF-16 offsets in that cell's (written or folded) text. */
-export interface CellHit {
-  cell: number;
-  start: number;
-  end: number;
+/** One input cell. */
+export interface Cell {
+  /** The column (record key) the text is in. */
+  column: string;
+  /** The text as written. */
+  text: string;
 }
+
+/** The cells folded and joined, and where each unit comes from in the written cells joined (null: from the same offset). */
+interface FoldedCells {
+  joined: JoinedText;
+  offsets: OffsetMap | null;
+  /** False when whitespace is left as written (the cells only lower-cased). */
+  collapsed: boolean;
+}
+
+/** Whitespace a needle from `normalizeText` never has: at its ends, two in a row, other than a space. */
+const ODD_WHITESPACE = /^\s|\s$|\s\s|[^\S ]/;
 
 /** The cells of one row, each read at most once per row, whichever values need them. */
 export class RowText {
-  readonly cells: SourceText[] = [];
+  readonly cells: Cell[] = [];
   #written?: JoinedText;
-  #folded?: JoinedText;
-  #numbers?: WrittenNumber[];
+  /**
+   * The folded cells that fuzzy matching reads and most normalized searches: when every cell is
+   * simple (see `lowerIfSimple`: nearly always), just the cells lower-cased, with the written
+   * offsets, whitespace left as it is (a search reads a needle's space as a run of it);
+   * otherwise the cells folded in full.
+   */
+  #folded?: FoldedCells;
+  /**
+   * The cells folded in full, whitespace collapsed, with their offset map: a simple row needs it
+   * only for a needle with odd whitespace, or a search of the lowered cells that gave up.
+   */
+  #collapsed?: FoldedCells;
+  /**
+   * The word tokens of each folded cell, made by the fuzzy search the first time it reads the cell
+   * (`new WordTokens(row.foldedCell(cell))`). A cache the search fills in itself rather than a
+   * method: a method called this rarely gets hot, and compiled with the tokenizer inlined once
+   * more, only late in a run, where the search that calls it is compiled early.
+   */
+  readonly tokens: (WordTokens | undefined)[] = [];
+  #numbers?: WrittenNumbers;
+  /** Offsets (joined, written) of the second unit of each surrogate pair: each is one code point fewer before it. */
+  #surrogatePairs?: number[];
 
   add(column: string, text: string): void {
-    this.cells.push(new SourceText(column, text));
+    this.cells.push({ column, text });
   }
 
   /** The first whole-word occurrence of `needle` in the written cells, from `offset` of cell `cell` on. */
@@ -36,18 +66,56 @@ export class RowText {
     return this.#writtenText.find(needle, cell, offset);
   }
 
-  /** The same in the folded cells (`offset` is a folded offset). */
+  /**
+   * The first whole-word occurrence of `needle` (normalized) in the folded cells, from written
+   * offset `offset` of cell `cell` on, as a written range: what a search of the cells folded in
+   * full (whitespace collapsed) finds.
+   */
   findFolded(needle: string, cell: number, offset: number): CellHit | undefined {
-    return this.#foldedText.find(needle, cell, offset);
+    const folded = this.#foldedCells;
+    if (!folded.collapsed && !ODD_WHITESPACE.test(needle)) {
+      // Lower-cased, whitespace not collapsed: a needle without spaces is found as it is, one with spaces by runs.
+      if (!needle.includes(" ")) return folded.joined.find(needle, cell, offset);
+      const hit = folded.joined.findSpaced(needle, cell, offset);
+      if (hit !== null) return hit;
+    }
+    const collapsed = (this.#collapsed ??= this.#collapse());
+    const hit = collapsed.joined.find(needle, cell, cell < this.cells.length ? foldedOffset(collapsed, this.#writtenText, cell, offset) : 0);
+    return hit && { cell: hit.cell, ...writtenRange(collapsed, this.#writtenText, hit.cell, hit.start, hit.end) };
   }
 
   /** The folded cells joined, for a check over all of them at once (a word never holds a NUL, so it never matches across cells). */
   get folded(): string {
-    return this.#foldedText.text;
+    return this.#foldedCells.joined.text;
+  }
+
+  /** Cell `cell` folded (as `foldText` folds it alone, whitespace perhaps not collapsed: a word is the same either way). */
+  foldedCell(cell: number): string {
+    return this.#foldedCells.joined.cellText(cell);
+  }
+
+  /** The first unit of folded cell `cell` that comes from at or after `offset` of its written text. */
+  foldedOffset(cell: number, offset: number): number {
+    return foldedOffset(this.#foldedCells, this.#writtenText, cell, offset);
+  }
+
+  /** The written range of cell `cell` that its folded range `[start, end)` comes from. */
+  writtenRange(cell: number, start: number, end: number): { start: number; end: number } {
+    const folded = this.#foldedCells;
+    return folded.offsets ? writtenRange(folded, this.#writtenText, cell, start, end) : { start, end };
+  }
+
+  /** A UTF-16 offset of cell `cell`'s written text as a code point offset (what Python's `str` indexes count). */
+  codePointOffset(cell: number, offset: number): number {
+    const { text, starts } = this.#writtenText;
+    this.#surrogatePairs ??= surrogatePairSeconds(text);
+    if (this.#surrogatePairs.length === 0) return offset;
+    const start = starts[cell]!;
+    return offset - (countBelow(this.#surrogatePairs, start + offset) - countBelow(this.#surrogatePairs, start));
   }
 
   /** The numbers written in the cells, in order, in offsets of the joined written text (see {@link cellOfWritten}). */
-  get numbers(): readonly WrittenNumber[] {
+  get numbers(): WrittenNumbers {
     return (this.#numbers ??= writtenNumbers(this.#writtenText.text));
   }
 
@@ -62,43 +130,54 @@ export class RowText {
   }
 
   get #writtenText(): JoinedText {
-    return (this.#written ??= new JoinedText(this.cells.map((source) => source.text)));
+    return (this.#written ??= JoinedText.of(this.cells.map((cell) => cell.text)));
   }
 
-  get #foldedText(): JoinedText {
-    return (this.#folded ??= new JoinedText(this.cells.map((source) => source.normalized)));
+  get #foldedCells(): FoldedCells {
+    if (this.#folded) return this.#folded;
+    const written = this.#writtenText;
+    const lower = lowerIfSimple(written.text);
+    return (this.#folded = lower === null ? (this.#collapsed ??= this.#collapse()) : { joined: new JoinedText(lower, written.starts), offsets: null, collapsed: false });
+  }
+
+  #collapse(): FoldedCells {
+    const written = this.#writtenText;
+    const { text, offsets } = foldJoined(
+      this.cells.map((cell) => cell.text),
+      written.text,
+      SEPARATOR,
+    );
+    // A cell's first unit comes from the cell's start: its separator before it is kept, and whatever a fold collapses stays inside the cell.
+    return { joined: new JoinedText(text, offsets ? written.starts.map((start) => offsets.foldedOf(start)) : written.starts), offsets, collapsed: true };
   }
 }
 
-/** Texts joined by {@link SEPARATOR}, with where each starts. */
-class JoinedText {
-  readonly text: string;
-  /** The offset where each text starts in {@link text}. */
-  readonly starts: number[] = [];
+/** The first unit of cell `cell` of `folded` that comes from at or after `offset` of the written cell. */
+function foldedOffset({ joined, offsets }: FoldedCells, written: JoinedText, cell: number, offset: number): number {
+  if (offset === 0 || !offsets) return offset;
+  return offsets.foldedOf(written.starts[cell]! + offset) - joined.starts[cell]!;
+}
 
-  constructor(texts: readonly string[]) {
-    let start = 0;
-    for (const text of texts) {
-      this.starts.push(start);
-      start += text.length + SEPARATOR.length;
-    }
-    this.text = texts.join(SEPARATOR);
-  }
+/** The written range of cell `cell` that its range `[start, end)` in `folded` comes from. */
+function writtenRange({ joined, offsets }: FoldedCells, written: JoinedText, cell: number, start: number, end: number): { start: number; end: number } {
+  if (!offsets) return { start, end };
+  const foldedStart = joined.starts[cell]!;
+  const writtenStart = written.starts[cell]!;
+  // A unit that lower-casing expanded (`İ` -> `i̇`) shares its origin with the next: end after the whole character.
+  const last = offsets.writtenOf(foldedStart + end - 1);
+  const cellEnd = foldedStart + joined.cellText(cell).length;
+  let next = foldedStart + end;
+  while (next < cellEnd && offsets.writtenOf(next) === last) next++;
+  return { start: offsets.writtenOf(foldedStart + start) - writtenStart, end: offsets.writtenOf(next) - writtenStart };
+}
 
-  find(needle: string, cell: number, offset: number): CellHit | undefined {
-    const { text, starts } = this;
-    if (cell >= starts.length) return undefined;
-    for (let at = findWhole(text, needle, starts[cell]! + offset); at >= 0; at = findWhole(text, needle, at + 1)) {
-      const hit = this.cellOf(at);
-      // Within one cell: the next cell (or the end) starts after this one's separator.
-      const cellEnd = hit.cell + 1 < starts.length ? starts[hit.cell + 1]! - SEPARATOR.length : text.length;
-      if (at + needle.length <= cellEnd) return { cell: hit.cell, start: hit.offset, end: hit.offset + needle.length };
-    }
-    return undefined;
+/** UTF-16 offsets of the second unit of each surrogate pair of `text`. */
+function surrogatePairSeconds(text: string): number[] {
+  const seconds: number[] = [];
+  if (!/[\ud800-\udbff]/.test(text)) return seconds;
+  for (let i = 0; i < text.length - 1; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) seconds.push(++i);
   }
-
-  cellOf(offset: number): { cell: number; offset: number } {
-    const cell = lastAtOrBelow(this.starts, offset);
-    return { cell, offset: offset - this.starts[cell]! };
-  }
+  return seconds;
 }

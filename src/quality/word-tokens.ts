@@ -1,4 +1,4 @@
-/** The words of a folded text as fuzzy matching compares them, read in one pass over the text. */
+/** The words of a folded text as fuzzy matching compares them, read in one pass over the text; where words start and end. */
 
 const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
 const ALONE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
@@ -76,6 +76,18 @@ export function isSpacedWordChar(char: string): boolean {
   const code = char.charCodeAt(0);
   if (code < 0x80) return isAsciiWordChar(code);
   return WORD_CHAR.test(char) && !UNSPACED.test(char);
+}
+
+/** True when offset `index` of `text` falls inside a word of a script written with spaces. */
+export function splitsWord(text: string, index: number): boolean {
+  return index > 0 && index < text.length && isSpacedWordChar(text[index - 1]!) && isSpacedWordChar(text[index]!);
+}
+
+/** The first occurrence of `needle` in `haystack` from `from` that neither starts nor ends inside a word. */
+export function findWhole(haystack: string, needle: string, from: number): number {
+  let at = haystack.indexOf(needle, from);
+  while (at >= 0 && (splitsWord(haystack, at) || splitsWord(haystack, at + needle.length))) at = haystack.indexOf(needle, at + 1);
+  return at;
 }
 
 /** True when `text` starts, at `index`, with a character that joins a word to what is before it (written numbers glued to words: `A-12`). */

@@ -34,5 +34,8 @@ describe("findFuzzy", () => {
     const text = "please refund the duplicate charges now";
     expect(mayHoldFuzzy(text, words("refund duplicate charge"))).toBe(true);
     expect(mayHoldFuzzy(text, words("refund a missing parcel"))).toBe(false);
+    // From an offset on (after a repeated value's previous span): the words before it do not count.
+    expect(mayHoldFuzzy(text, words("refund duplicate charge"), text.indexOf("duplicate"))).toBe(false);
+    expect(mayHoldFuzzy(text, words("duplicate charge"), text.indexOf("duplicate"))).toBe(true);
   });
 });

@@ -59,6 +59,18 @@ describe("groundRecord: how a value is found", () => {
     ]);
   });
 
+  it("keeps mapping repeats to successive occurrences in a record of many values", () => {
+    const schema = toPromptJsonSchema(z.object({ tags: z.array(z.string()) }));
+    const words = Array.from({ length: 40 }, (_, index) => `w${index}`);
+    const body = `${words.join(" ")} w0 w1`;
+    const { spans } = groundRecord({ body }, { tags: [...words, "w0", "W1", "w0"] }, schema);
+    expect(spans.slice(40).map((span) => [span.path, span.start, span.match])).toEqual([
+      ["tags[40]", body.indexOf("w0 w1", 100), "exact"],
+      ["tags[41]", body.indexOf("w1", body.indexOf("w0 w1", 100)), "normalized"],
+      ["tags[42]", 0, "exact"],
+    ]);
+  });
+
   it("prefers an exact occurrence to a normalized one, wherever it is", () => {
     const { spans } = groundRecord({ body: "ACME ordered; Acme paid" }, { name: null, company: "Acme" }, person);
     expect(spans).toEqual([{ path: "company", column: "body", start: 14, end: 18, match: "exact" }]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { WordTokens } from "../../src/quality/word-tokens.js";
+import { findWhole, splitsWord, WordTokens } from "../../src/quality/word-tokens.js";
 
 describe("WordTokens", () => {
   it("tokenizes words, and each CJK character alone", () => {
@@ -10,5 +10,13 @@ describe("WordTokens", () => {
     const tokens = new WordTokens("two mugs, 😀 one");
     expect(tokens.words).toEqual(["two", "mug", "one"]);
     expect([tokens.starts, tokens.ends]).toEqual([[0, 4, 13], [3, 8, 16]]);
+  });
+});
+
+describe("word boundaries", () => {
+  it("finds whole words only, in scripts written with spaces", () => {
+    expect(splitsWord("banana", 1)).toBe(true);
+    expect(splitsWord("東京都", 2)).toBe(false);
+    expect(findWhole("banana ana", "ana", 0)).toBe(7);
   });
 });
