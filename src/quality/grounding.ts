@@ -138,8 +138,13 @@ function leafKind(root: JsonSchema, kinds: KindCache, path: readonly (string | n
  * A tree, not a map by dotted path, so that a lookup never has to build or hash the path.
  */
 interface KindCache {
-  kind?: LeafKind;
-  children?: Map<string | typeof ITEMS, KindCache>;
+  kind: LeafKind | undefined;
+  children: Map<string | typeof ITEMS, KindCache> | undefined;
+}
+
+/** An empty {@link KindCache}, both fields present from the start: every node has one shape, so reading them stays a plain field load. */
+function newKindCache(): KindCache {
+  return { kind: undefined, children: undefined };
 }
 
 /** The child of {@link KindCache} that stands for any array index. */
@@ -150,14 +155,14 @@ const declaredKinds = new WeakMap<JsonSchema, KindCache>();
 
 function declaredKindsOf(root: JsonSchema): KindCache {
   let kinds = declaredKinds.get(root);
-  if (!kinds) declaredKinds.set(root, (kinds = {}));
+  if (!kinds) declaredKinds.set(root, (kinds = newKindCache()));
   return kinds;
 }
 
 function childCache(parent: KindCache, step: string | typeof ITEMS): KindCache {
   parent.children ??= new Map();
   let child = parent.children.get(step);
-  if (!child) parent.children.set(step, (child = {}));
+  if (!child) parent.children.set(step, (child = newKindCache()));
   return child;
 }
 
