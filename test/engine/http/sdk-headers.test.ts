@@ -5,6 +5,7 @@ import { chatCompletionsPath, fastChatServes } from "../../../src/engine/http/fa
 
 // The fast path sends the SDK's headers and path without loading the SDK: these tests hold the
 // copies to the SDK's own `buildRequest`, so an SDK release that changes either fails here.
+// `buildRequest` only builds a request: nothing is sent, and every URL here is a loopback one.
 
 /** What the SDK itself would send for a Chat Completions call of a client built like createClient's. */
 async function sdkRequest(apiKey: string, baseURL: string) {
@@ -46,7 +47,7 @@ describe("sdkChatHeaders", () => {
 });
 
 describe("chatCompletionsPath", () => {
-  it.each(["http://127.0.0.1:9/v1", "http://127.0.0.1:9/v1/", "http://127.0.0.1:9", "http://127.0.0.1:9/", "https://example.test/openai/v1"])(
+  it.each(["http://127.0.0.1:9/v1", "http://127.0.0.1:9/v1/", "http://127.0.0.1:9", "http://127.0.0.1:9/", "https://127.0.0.1:8443/openai/v1"])(
     "is the path the SDK posts to under %s",
     async (baseURL) => {
       const { url } = await sdkRequest("sk-path-check", baseURL);
@@ -58,7 +59,7 @@ describe("chatCompletionsPath", () => {
 describe("fastChatServes", () => {
   it("takes plain http(s) base URLs and leaves the rest to the SDK", () => {
     expect(fastChatServes("http://127.0.0.1:8000/v1")).toBe(true);
-    expect(fastChatServes("https://api.openai.com/v1")).toBe(true);
+    expect(fastChatServes("https://127.0.0.1:8443/v1")).toBe(true);
     // The SDK joins the path into a query string; the fast path does not imitate that.
     expect(fastChatServes("http://127.0.0.1:8000/v1?tenant=a")).toBe(false);
     // A port the Fetch standard blocks (fetch refuses it on the SDK path) is just a port here.
