@@ -1,5 +1,7 @@
 import pLimit, { type LimitFunction } from "p-limit";
 import { exhaustedResetMs, hasRoomLeft, positive, reportsNoRoom, retryAfterMs, type HeaderReader } from "./rate-limit-headers.js";
+import { RateSchedule, type RateLimits } from "./rate-schedule.js";
+import { SharedGate, sleep } from "./shared-gate.js";
 
 /**
  * Request pacing shared by every call of a run: the one place that acts on rate limits (their
@@ -10,7 +12,7 @@ import { exhaustedResetMs, hasRoomLeft, positive, reportsNoRoom, retryAfterMs, t
  *   `rpm`/`tpm`, or from the server's `x-ratelimit-limit-*` headers), requests are spaced so the
  *   run stays under it, instead of bursting and colliding with it. Spacing is a GCRA
  *   ("virtual scheduling") per limit: a request may start once the limit's theoretical arrival
- *   time is at most `TOLERANCE_MS` away, and then pushes it on by its cost.
+ *   time is at most a small tolerance away, and then pushes it on by its cost (rate-schedule.ts).
  * - **A shared gate.** A 429 closes the gate for every request, not only the one that got it,
  *   for as long as the server asks (`retry-after-ms`, `retry-after`, else the reset time of the
  *   exhausted limit, else an exponential backoff). Waiters leave the gate at jittered times, so
@@ -23,7 +25,7 @@ import { exhaustedResetMs, hasRoomLeft, positive, reportsNoRoom, retryAfterMs, t
  *   are a limit: gate and cut as below.
  * - **An adaptive window.** At most `window` requests are in flight. It starts at 1, so the first
  *   answer's headers are known before the rest of the run starts; then opens to the run's
- *   concurrency, spreading the first requests over one round trip (see `#startRamp`); halves on
+ *   concurrency, spreading the first requests over one round trip (see `RateSchedule.startRamp`); halves on
  *   a 429 (once per episode, not once per 429 in flight); and grows back by one per window's
  *   worth of answers (additive increase, as in TCP congestion control).
  *
@@ -64,19 +66,9 @@ export interface PacingStats {
   tpm?: number;
 }
 
-/**
- * How close a request may start to its limit's theoretical arrival time. Absorbs timer lateness
- * (a timer fires a millisecond or two late, and spacing should catch up rather than drift) and
- * allows a small burst after an idle spell; servers enforce per-minute limits over slices of
- * about a second, so a burst of 50 ms worth of quota stays well inside them.
- */
-const TOLERANCE_MS = 50;
 /** Backoff after a 429 that says nothing about when to come back: 0.5 s, 1 s, 2 s ... up to 8 s. */
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 8_000;
-/** Waiters leave an opened gate spread over this share of the wait (at most one second). */
-const JITTER_SHARE = 0.5;
-const JITTER_MAX_MS = 1_000;
 /** After a 429 at a known limit, the pace drops to this share of it, then creeps back. */
 const PACE_CUT = 0.9;
 const PACE_FLOOR = 0.5;
@@ -110,21 +102,18 @@ export class Pacer {
   readonly #maxWindow: number;
   readonly #userLimits: { rpm?: number; tpm?: number };
   readonly #now: () => number;
-  readonly #random: () => number;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Closed by 429s for every request (shared-gate.ts). */
+  readonly #gate: SharedGate;
 
   /** Limits learned from headers (the user's own caps apply on top). */
   #serverLimits: { rpm?: number; tpm?: number } = {};
   /** The limits in force: the lower of the user's cap and the server's advertised limit. */
-  #limits: { rpm?: number; tpm?: number } = {};
+  #limits: RateLimits = {};
   /** Share of the known limits to pace at; below 1 after 429s at a known limit. */
   #pace = 1;
-  /** Theoretical arrival times (GCRA) of the request and token limits. */
-  #requestTat = -Infinity;
-  #tokenTat = -Infinity;
-  /** The gate is closed until this time; waiters add a jitter of up to `#gateSpread`. */
-  #gateUntil = -Infinity;
-  #gateSpread = 0;
+  /** When the next request may start under the limits in force (and the opening ramp). */
+  readonly #schedule = new RateSchedule();
   /** Consecutive 429-started backoffs without a success in between, for the exponential fallback. */
   #backoffs = 0;
   #window = 1;
@@ -133,10 +122,6 @@ export class Pacer {
   #share429 = 0;
   #episode = 0;
   #probing = true;
-  /** Until this time, requests are spaced `#rampInterval` apart (GCRA without tolerance). */
-  #rampUntil = -Infinity;
-  #rampInterval = 0;
-  #rampTat = -Infinity;
   /** FIFO of requests waiting for a rate slot: only the head sleeps, so spacing costs one timer. */
   #turn: Promise<void> = Promise.resolve();
 
@@ -144,8 +129,8 @@ export class Pacer {
     this.#maxWindow = options.concurrency;
     this.#userLimits = { rpm: options.rpm, tpm: options.tpm };
     this.#now = options.now ?? (() => performance.now());
-    this.#random = options.random ?? Math.random;
     this.#sleep = options.sleep ?? sleep;
+    this.#gate = new SharedGate({ now: this.#now, random: options.random ?? Math.random, sleep: this.#sleep });
     this.#slots = pLimit(1);
     this.#refreshLimits();
   }
@@ -175,18 +160,18 @@ export class Pacer {
 
   /** Waits for the gate and a rate slot (the caller holds a window slot). */
   async acquire(cost: number, signal?: AbortSignal): Promise<PacingTicket> {
-    await this.#passGate(signal);
+    await this.#gate.pass(signal);
     if (this.#spaced()) await this.#takeRateSlot(cost, signal);
     return this.#issue(cost);
   }
 
   /** True when a request may have to wait: the gate is closed, or requests are being spaced. */
   #mustWait(): boolean {
-    return this.#now() < this.#gateUntil || this.#spaced();
+    return this.#gate.closedAt(this.#now()) || this.#spaced();
   }
 
   #spaced(): boolean {
-    return this.#limits.rpm !== undefined || this.#limits.tpm !== undefined || this.#now() < this.#rampUntil;
+    return this.#limits.rpm !== undefined || this.#limits.tpm !== undefined || this.#schedule.ramping(this.#now());
   }
 
   #issue(cost: number): PacingTicket {
@@ -218,22 +203,11 @@ export class Pacer {
       // The first answer is in, with the limits if the server tells them: open the window.
       this.#probing = false;
       this.#setWindow(this.#maxWindow);
-      this.#startRamp(this.#now() - ticket.sentAt);
+      const now = this.#now();
+      this.#schedule.startRamp(now, now - ticket.sentAt, this.#maxWindow);
     } else if (this.#window < this.#maxWindow) {
       this.#setWindow(this.#window + 1 / this.#window);
     }
-  }
-
-  /**
-   * Opened at once, the window would send its requests in one burst; their answers would then
-   * come back together, each waiting for the CPU the others need, and every round trip after
-   * would repeat the crowd. Spread over one round trip instead, they stay spread.
-   */
-  #startRamp(roundTripMs: number): void {
-    if (roundTripMs <= 0 || this.#maxWindow <= 1) return;
-    this.#rampInterval = roundTripMs / this.#maxWindow;
-    this.#rampTat = this.#now();
-    this.#rampUntil = this.#rampTat + roundTripMs;
   }
 
   #onRateLimited(ticket: PacingTicket, headers: HeaderReader): void {
@@ -247,7 +221,7 @@ export class Pacer {
       exhaustedResetMs(headers) ??
       Math.min(BACKOFF_BASE_MS * 2 ** this.#backoffs, BACKOFF_MAX_MS);
     this.#backoffs++;
-    this.#closeGate(wait);
+    this.#gate.close(wait);
     // Too early to tell a limit from noise: everyone waits as asked, but the window stays (and a
     // probe stays a probe: the next success still opens the window).
     if (!sustained) return;
@@ -270,24 +244,7 @@ export class Pacer {
   /** A server at 0 remaining requests, or without room for a small request, will answer 429: wait first. */
   #closeGateIfExhausted(headers: HeaderReader): void {
     const wait = exhaustedResetMs(headers);
-    if (wait !== undefined) this.#closeGate(wait);
-  }
-
-  #closeGate(waitMs: number): void {
-    const until = this.#now() + waitMs;
-    if (until <= this.#gateUntil) return;
-    this.#gateUntil = until;
-    this.#gateSpread = Math.min(waitMs * JITTER_SHARE, JITTER_MAX_MS);
-  }
-
-  async #passGate(signal: AbortSignal | undefined): Promise<void> {
-    let jitter: number | undefined;
-    for (;;) {
-      const now = this.#now();
-      if (now >= this.#gateUntil + (jitter ?? 0)) return;
-      jitter ??= this.#random() * this.#gateSpread;
-      await this.#sleep(this.#gateUntil + jitter - now, signal);
-    }
+    if (wait !== undefined) this.#gate.close(wait);
   }
 
   async #takeRateSlot(cost: number, signal: AbortSignal | undefined): Promise<void> {
@@ -298,19 +255,14 @@ export class Pacer {
       await before;
       for (;;) {
         const now = this.#now();
-        const ramping = now < this.#rampUntil;
-        const start = Math.max(Math.max(this.#requestTat, this.#tokenTat) - TOLERANCE_MS, ramping ? this.#rampTat : -Infinity);
+        const start = this.#schedule.earliestStart(now);
         if (now >= start) {
-          const { rpm, tpm } = this.#limits;
-          // On schedule, not from `now`: a timer firing a millisecond late must not delay the rest.
-          if (ramping) this.#rampTat += this.#rampInterval;
-          if (rpm !== undefined) this.#requestTat = Math.max(this.#requestTat, now) + 60_000 / (rpm * this.#pace);
-          if (tpm !== undefined) this.#tokenTat = Math.max(this.#tokenTat, now) + (60_000 * cost) / (tpm * this.#pace);
+          this.#schedule.book(now, cost, this.#limits, this.#pace);
           return;
         }
         await this.#sleep(start - now, signal);
         // The gate may have closed while this request waited for its slot.
-        await this.#passGate(signal);
+        await this.#gate.pass(signal);
       }
     } finally {
       done();
@@ -332,20 +284,4 @@ export class Pacer {
     this.stats.rpm = this.#limits.rpm;
     this.stats.tpm = this.#limits.tpm;
   }
-}
-
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, Math.max(0, ms));
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
