@@ -82,6 +82,19 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
 }
 
 /**
+ * The arguments after a subcommand's name (`extract eval ...`), parsed against its flags table.
+ * @throws ExtractError `INVALID_OPTION` saying what is wrong in the terms of those flags, and
+ * pointing at `extract <name> --help`.
+ */
+export function parseSubcommandArgs(name: string, argv: readonly string[], flags: readonly AnyFlagSpec[]) {
+  try {
+    return parseArgs({ args: [...argv], allowPositionals: true, options: parseArgsOptions(flags) });
+  } catch (error) {
+    throw usageError(`${explainMistake(argv, flags) ?? `${(error as Error).message}.`} Run extract ${name} --help for the flags.`);
+  }
+}
+
+/**
  * What is wrong with a command line that parseArgs refused, said in the terms of our flags:
  * an unknown flag (with the closest known one), a flag without its value, or a value given to
  * a flag that takes none. Undefined when it is none of these: parseArgs' own message is kept.

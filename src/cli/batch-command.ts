@@ -2,10 +2,9 @@
  * `extract batch status|cancel --out out.csv`: a thin shell over `batchJobStatus()` and
  * `cancelBatchJob()`. Its flags table, usage text and parsing; main.ts dispatches to it.
  */
-import { parseArgs } from "node:util";
 import { batchJobStatus, cancelBatchJob, type BatchJobOptions, type JobBatch } from "../api/batch-jobs.js";
-import { explainMistake } from "./args.js";
-import { cliNamesOf, formatFlagList, parseArgsOptions, setOptionsFromFlags, type FlagSpec } from "./flags.js";
+import { parseSubcommandArgs } from "./args.js";
+import { cliNamesOf, formatFlagList, setOptionsFromFlags, type FlagSpec } from "./flags.js";
 import { usageError } from "./values.js";
 
 /** The `extract batch` command's flags; what they set are `batchJobStatus()`'s options. */
@@ -33,13 +32,7 @@ Exit codes: 0 done; 2 usage error, no batch job, or the server refused.`;
 
 /** `extract batch ...` (the arguments after `batch`): the text for stdout. */
 export async function runBatchCommand(argv: readonly string[]): Promise<string> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: parseArgsOptions(BATCH_FLAGS) });
-  } catch (error) {
-    throw usageError(`${explainMistake(argv, BATCH_FLAGS) ?? `${(error as Error).message}.`} Run extract batch --help for the flags.`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseSubcommandArgs("batch", argv, BATCH_FLAGS);
   if (values.help === true) return BATCH_USAGE;
   const action = positionals[0];
   if (positionals.length !== 1 || (action !== "status" && action !== "cancel")) {

@@ -2,11 +2,10 @@
  * `extract eval OUTPUT --gold GOLD`: a thin shell over `evaluate()`. Its flags table, usage text
  * and command-line parsing; main.ts dispatches to it and prints what it returns.
  */
-import { parseArgs } from "node:util";
 import { evaluate, type EvaluateOptions } from "../quality/evaluate.js";
-import { explainMistake } from "./args.js";
+import { parseSubcommandArgs } from "./args.js";
 import { formatEvalReport } from "./eval-report-text.js";
-import { cliNamesOf, formatFlagList, parseArgsOptions, setOptionsFromFlags, type FlagSpec } from "./flags.js";
+import { cliNamesOf, formatFlagList, setOptionsFromFlags, type FlagSpec } from "./flags.js";
 import { integer, number, usageError } from "./values.js";
 
 /** The `extract eval` command's flags; what they set are `evaluate()`'s options. */
@@ -71,13 +70,7 @@ export interface EvalCommand {
  * @throws ExtractError `INVALID_OPTION` naming the flag.
  */
 export function parseEvalCommandLine(argv: readonly string[]): EvalCommand | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: parseArgsOptions(EVAL_FLAGS) });
-  } catch (error) {
-    throw usageError(`${explainMistake(argv, EVAL_FLAGS) ?? `${(error as Error).message}.`} Run extract eval --help for the flags.`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseSubcommandArgs("eval", argv, EVAL_FLAGS);
   if (values.help === true) return "help";
   if (positionals.length !== 1) throw usageError(`extract eval takes one output file, got ${positionals.length}: extract eval OUTPUT --gold GOLD.`);
   if (typeof values.gold !== "string") throw usageError("Missing --gold: the file of true values to score the output against.");

@@ -4,11 +4,10 @@
  * run); main.ts dispatches to it.
  */
 import { writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { ExtractError } from "../errors/extract-error.js";
 import { createReport, type ReportOptions } from "../quality/report.js";
-import { explainMistake } from "./args.js";
-import { cliNamesOf, formatFlagList, parseArgsOptions, setOptionsFromFlags, type FlagSpec } from "./flags.js";
+import { parseSubcommandArgs } from "./args.js";
+import { cliNamesOf, formatFlagList, setOptionsFromFlags, type FlagSpec } from "./flags.js";
 import { integer, usageError } from "./values.js";
 
 /** The `extract report` command's flags; what they set are `createReport()`'s options. */
@@ -46,13 +45,7 @@ Exit codes: 0 the report was written; 2 usage error or unreadable file.`;
 
 /** `extract report ...` (the arguments after `report`): writes the page; the text for stdout is its usage or nothing. */
 export async function runReport(argv: readonly string[]): Promise<string> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: parseArgsOptions(REPORT_FLAGS) });
-  } catch (error) {
-    throw usageError(`${explainMistake(argv, REPORT_FLAGS) ?? `${(error as Error).message}.`} Run extract report --help for the flags.`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseSubcommandArgs("report", argv, REPORT_FLAGS);
   if (values.help === true) return REPORT_USAGE;
   if (positionals.length !== 1) throw usageError(`extract report takes one output file, got ${positionals.length}: extract report out.jsonl -o report.html.`);
   if (typeof values.out !== "string") throw usageError("Missing -o: where to write the report, e.g. -o report.html.");
