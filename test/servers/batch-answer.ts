@@ -5,7 +5,7 @@
  * whole response (500, 429).
  */
 import { buildCompletion, errorBody, messageTexts, type ReplyStep } from "./chat-server.js";
-import { INVALID_JSON_REPLY, uniform, wrongShape } from "./simulated-api.js";
+import { drawFaultOf, INVALID_JSON_REPLY, wrongShape } from "./simulated-api.js";
 import { missingJsonWordError, wireRuleError } from "./wire-rules.js";
 
 const DIRECTIVE = Symbol("batch-answer directive");
@@ -53,13 +53,7 @@ export interface BatchOutputLine {
  * probabilities in `faults`, laid out as bands on [0, 1); undefined = none.
  */
 export function drawBatchFault(faults: Partial<Record<BatchFaultKind, number>>, key: string): BatchFaultKind | undefined {
-  const u = uniform(key);
-  let upper = 0;
-  for (const kind of BATCH_FAULT_KINDS) {
-    upper += faults[kind] ?? 0;
-    if (u < upper) return kind;
-  }
-  return undefined;
+  return drawFaultOf(BATCH_FAULT_KINDS, faults, key);
 }
 
 /**

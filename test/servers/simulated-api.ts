@@ -150,7 +150,7 @@ export function createSimulatedApi(options: SimulatedApiOptions): SimulatedApi {
 
     const row = rows.get(rowKey) ?? { admitted: 0, modelFaults: 0, transportRun: 0 };
     rows.set(rowKey, row);
-    const drawn = drawFault(faults, `${seed}:${rowKey}:${row.admitted++}`);
+    const drawn = drawFaultOf(FAULT_KINDS, faults, `${seed}:${rowKey}:${row.admitted++}`);
     const isModel = drawn !== undefined && MODEL_FAULTS.has(drawn);
     const capped = isModel ? row.modelFaults >= maxModelFaults : row.transportRun >= maxTransportRun;
     const fault = capped ? undefined : drawn;
@@ -251,11 +251,14 @@ function checkProbabilities(faults: Partial<Record<FaultKind, number>>): void {
   }
 }
 
-/** Picks a fault by cumulative probability bands over one uniform draw; undefined = no fault. */
-function drawFault(faults: Partial<Record<FaultKind, number>>, key: string): FaultKind | undefined {
+/**
+ * Picks one of `kinds` by cumulative probability bands over one uniform draw for `key`;
+ * undefined = no fault. Shared with the Batch API simulator's per-line faults.
+ */
+export function drawFaultOf<K extends string>(kinds: readonly K[], faults: Partial<Record<K, number>>, key: string): K | undefined {
   const u = uniform(key);
   let upper = 0;
-  for (const kind of FAULT_KINDS) {
+  for (const kind of kinds) {
     upper += faults[kind] ?? 0;
     if (u < upper) return kind;
   }
