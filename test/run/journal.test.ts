@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
@@ -30,6 +31,14 @@ describe("rowKey", () => {
     expect(rowKey(run, { a: "1" })).not.toBe(rowKey(run, { a: "2" }));
     expect(rowKey(runFingerprint({ systemPrompt: "s", model: "other" }), { a: "1" })).not.toBe(rowKey(run, { a: "1" }));
     expect(rowKey(run, { a: "1" })).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it("is the key journals were written with: sha256 of the fingerprint, a newline and the row's JSON", () => {
+    // Written out the way earlier versions computed it, so a faster hash call cannot orphan their journals.
+    const run = runFingerprint({ systemPrompt: "s", model: "m" });
+    expect(run).toBe(createHash("sha256").update(JSON.stringify({ systemPrompt: "s", model: "m" })).digest("hex"));
+    const earlier = createHash("sha256").update(run).update("\n").update(JSON.stringify({ a: "1", b: "é" })).digest("hex").slice(0, 32);
+    expect(rowKey(run, { a: "1", b: "é" })).toBe(earlier);
   });
 });
 
