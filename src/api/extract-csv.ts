@@ -146,19 +146,17 @@ async function writeRun(
     grounding: context.settings.grounding,
   });
 
-  let totals: RunTotals = emptyTotals();
+  const totals: RunTotals = emptyTotals();
   // Progress follows the last row written, not the reader, which runs ahead by a buffer or two
   // (a small file is read whole before the first row is done).
   let position = 0;
   const { totalBytes } = csv.progress();
-  const onProgress = (event: ProgressEvent) => {
-    totals = event;
-    options.onProgress?.({ ...event, bytesRead: position, totalBytes });
-  };
+  const listener = options.onProgress;
+  const onProgress = listener && ((event: ProgressEvent) => listener({ ...event, bytesRead: position, totalBytes }));
 
   let rowsWritten = 0;
   try {
-    for await (const result of runExtraction(context, rows, toRecord, { ...options, journal, onProgress, store: batch?.store })) {
+    for await (const result of runExtraction(context, rows, toRecord, { ...options, journal, onProgress, totals, store: batch?.store })) {
       await writer.write({
         index: result.index,
         input: result.row.record,

@@ -120,7 +120,8 @@ async function runOne(command: CliCommand, input: string, stopSignal: AbortSigna
       onResume: (info) => {
         if (!command.quiet) process.stderr.write(`${formatResume(info)}\n`);
       },
-      onProgress: (event) => progress.update({ ...event, elapsedMs: performance.now() - started }),
+      // No line to draw (quiet, or stderr not a terminal): no listener, so no event is built per row.
+      onProgress: progress.enabled ? (event) => progress.update({ ...event, elapsedMs: performance.now() - started }) : undefined,
       onBatchProgress: (event) => progress.show(formatBatchProgress(event)),
     });
     progress.finish();

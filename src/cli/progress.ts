@@ -172,6 +172,11 @@ export class ProgressLine {
     this.#now = options.now ?? (() => performance.now());
   }
 
+  /** False when every method does nothing: a caller need not even gather what it would draw. */
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
   /** Redraws the line, unless the last redraw was less than 100 ms ago (then the snapshot is not even formatted: this runs for every row). */
   update(snapshot: ProgressSnapshot): void {
     if (this.#due()) this.#draw(formatProgress(snapshot));

@@ -1,5 +1,5 @@
 import type { ExtractOptions } from "../config/options.js";
-import { emptyTotals } from "../config/options.js";
+import { emptyTotals, type RunTotals } from "../config/options.js";
 import type { InputRecord } from "../core/prompt.js";
 import { failedBeforeAnyCall, type ExtractResult, type RowResult } from "../core/row-result.js";
 import { attemptBudgetOf } from "../core/step.js";
@@ -27,6 +27,8 @@ export async function* runExtraction<R>(
   options: Pick<ExtractOptions, "journal" | "resume" | "signal" | "stopSignal" | "onProgress" | "onResume"> & {
     /** Where results come from instead of `journal` (a batch run's finished rows); closed at the end. */
     store?: ResultStore;
+    /** The running totals, counted into this object as rows finish (the caller reads them at the end). */
+    totals?: RunTotals;
   },
 ): AsyncGenerator<ExtractResult<unknown, R>, void, undefined> {
   const journal = options.store
@@ -40,23 +42,24 @@ export async function* runExtraction<R>(
   const legacyFingerprint = journal?.hasEarlierVersionRows ? context.legacyFingerprint : undefined;
   const budget = attemptBudgetOf(context.settings);
   const inFlight = new Map<string, Promise<RowResult>>();
-  const totals = emptyTotals();
+  const totals = options.totals ?? emptyTotals();
+  const { onProgress } = options;
 
   /** A row's result: from the store, from an identical row in flight, or from the model. */
-  const resolve = async (record: InputRecord, index: number, signal: AbortSignal): Promise<RowResult & { reused: boolean }> => {
+  const resolve = async (record: InputRecord, index: number, signal: AbortSignal): Promise<{ result: RowResult; reused: boolean }> => {
     const key = rowKey(context.fingerprint, record);
     const stored =
       store.lookup(key, budget) ??
       (legacyFingerprint === undefined ? undefined : store.lookup(rowKey(legacyFingerprint, record), budget)) ??
       (await inFlight.get(key));
-    if (stored) return { ...stored, reused: true };
+    if (stored) return { result: stored, reused: true };
     const running = extractRecord(context, record, signal).then((result) => {
       store.record(key, index, result);
       return result;
     });
     inFlight.set(key, running);
     try {
-      return { ...(await running), reused: false };
+      return { result: await running, reused: false };
     } finally {
       inFlight.delete(key);
     }
@@ -64,21 +67,22 @@ export async function* runExtraction<R>(
 
   const processRow = async (row: R, index: number, signal: AbortSignal): Promise<ExtractResult<unknown, R>> => {
     const record = toRecord(row, index);
-    const result = record instanceof ExtractError ? { ...failedBeforeAnyCall(record), reused: false } : await resolve(record, index, signal);
+    const { result, reused } = record instanceof ExtractError ? { result: failedBeforeAnyCall(record), reused: false } : await resolve(record, index, signal);
 
     totals.rowsDone++;
     if (result.ok) totals.rowsOk++;
     else totals.rowsFailed++;
     totals.valuesCoerced += result.coerced.length;
-    if (result.reused) totals.rowsReused++;
+    if (reused) totals.rowsReused++;
     else {
       totals.modelCalls += result.attempts;
       totals.usage.prompt_tokens += result.usage.prompt_tokens;
       totals.usage.completion_tokens += result.usage.completion_tokens;
     }
-    options.onProgress?.({ index, ...totals, usage: { ...totals.usage } });
+    // A copy per event only when someone listens: a run without a listener counts and moves on.
+    if (onProgress) onProgress({ index, ...totals, usage: { ...totals.usage } });
 
-    const { attempts, usage, repaired, coerced, reused } = result;
+    const { attempts, usage, repaired, coerced } = result;
     if (!result.ok) return { index, row, ok: false, error: result.error, attempts, usage, repaired, coerced, reused };
     const grounding = context.settings.grounding && !(record instanceof ExtractError) && groundRecord(record, result.data, context.jsonSchema);
     return { index, row, ok: true, data: result.data, attempts, usage, repaired, coerced, reused, ...grounding };
