@@ -45,6 +45,10 @@ export class KeepAlivePoster {
   readonly #agent: http.Agent;
   readonly #host: string;
   readonly #port: string;
+  /** The Host header: the origin's host, with its port when not the protocol's default. */
+  readonly #hostHeader: string;
+  /** Per headers object, its entries as a flat name/value list: the form Node writes without copying them one by one (a run sends the same object each time). */
+  readonly #headerLists = new WeakMap<Record<string, string>, string[]>();
   readonly #timeout: number;
   /** Per caller's signal, its requests in flight: one abort listener per signal, not one per request (a run shares one signal). */
   readonly #live = new WeakMap<AbortSignal, Set<http.ClientRequest>>();
@@ -60,6 +64,7 @@ export class KeepAlivePoster {
     this.#agent = new transport.Agent({ keepAlive: true, maxSockets: options.connections, timeout: IDLE_SOCKET_MS });
     this.#host = origin.hostname.replace(/^\[|\]$/g, ""); // an IPv6 address without its brackets
     this.#port = origin.port;
+    this.#hostHeader = origin.host;
     this.#timeout = options.timeout;
   }
 
@@ -70,7 +75,19 @@ export class KeepAlivePoster {
    */
   post(path: string, headers: Record<string, string>, body: string, signal: AbortSignal | undefined): Promise<Answer> {
     return new Promise<Answer>((resolve, reject) => {
-      const request = this.#request({ agent: this.#agent, host: this.#host, port: this.#port, path, method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) } });
+      // Headers as a flat list: Node then writes them as given, where an object costs a `setHeader`
+      // per name (each checked and stored, then read back), about a tenth of the request's CPU.
+      // Node adds no Host header to a list, so it is in it.
+      let list = this.#headerLists.get(headers);
+      if (!list) this.#headerLists.set(headers, (list = [...Object.entries(headers).flat(), "host", this.#hostHeader]));
+      const request = this.#request({
+        agent: this.#agent,
+        host: this.#host,
+        port: this.#port,
+        path,
+        method: "POST",
+        headers: [...list, "content-length", String(Buffer.byteLength(body))],
+      });
       let connected = false;
       const fail = (code: string, message: string) => request.destroy(Object.assign(new Error(message), { code }));
       let timer = setTimeout(() => (connected ? fail(TIMEOUT.headers, `No response headers within ${this.#timeout} ms`) : fail(TIMEOUT.connect, `No connection within ${this.#timeout} ms`)), this.#timeout);

@@ -32,14 +32,15 @@ describe("KeepAlivePoster", () => {
     const { url, ports } = await serve((req, res) => {
       res.setHeader("x-ratelimit-limit-requests", "60");
       res.setHeader("set-cookie", ["a=1", "b=2"]);
-      res.end(JSON.stringify({ path: req.url, length: req.headers["content-length"], auth: req.headers.authorization }));
+      res.end(JSON.stringify({ path: req.url, length: req.headers["content-length"], auth: req.headers.authorization, host: req.headers.host, connection: req.headers.connection }));
     });
     const client = poster(url);
     const first = await client.post("/v1/chat/completions", { authorization: "Bearer sk-x" }, '{"é":1}', undefined);
     const second = await client.post("/v1/chat/completions", { authorization: "Bearer sk-x" }, "{}", undefined);
     expect(first.status).toBe(200);
     // content-length counts bytes, not UTF-16 units.
-    expect(JSON.parse(first.text)).toEqual({ path: "/v1/chat/completions", length: "8", auth: "Bearer sk-x" });
+    expect(JSON.parse(first.text)).toEqual({ path: "/v1/chat/completions", length: "8", auth: "Bearer sk-x", host: url.host, connection: "keep-alive" });
+    expect(JSON.parse(second.text)).toMatchObject({ length: "2", host: url.host });
     expect(first.headers.get("x-ratelimit-limit-requests")).toBe("60");
     expect(first.headers.get("set-cookie")).toBe("a=1, b=2");
     expect(first.headers.get("retry-after")).toBeNull();
