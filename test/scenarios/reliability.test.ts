@@ -49,14 +49,27 @@ function trackInFlight(answer: (request: RecordedRequest, index: number) => Prom
 }
 
 describe("pacing at the wire", () => {
-  it("sends one request first and the rest only after its answer, then up to the concurrency", async () => {
+  it("with --rpm or --tpm, sends one request first and the rest only after its answer, then up to the concurrency", async () => {
     const seen = trackInFlight(async (request) => {
       await pause(20);
       return personReply(request);
     });
-    const results = await collect(extract(rows(24), options({ concurrency: 6 })));
+    const results = await collect(extract(rows(24), options({ concurrency: 6, rpm: 1_000_000 })));
     expect(results.every((result) => result.ok)).toBe(true);
     expect(seen.maxBeforeFirstAnswer).toBe(1);
+    expect(seen.max).toBeLessThanOrEqual(6);
+  });
+
+  it("sends the whole window at once to a server on this machine, with no cap given: no probe to wait on", async () => {
+    // The first answers wait until six requests are in (or 3 s: with a probe there would be one),
+    // so a slow machine cannot make the count come out low.
+    const seen = trackInFlight(async (request) => {
+      for (let waited = 0; !seen.firstAnswered && seen.now < 6 && waited < 3000; waited += 10) await pause(10);
+      return personReply(request);
+    });
+    const results = await collect(extract(rows(24), options({ concurrency: 6 })));
+    expect(results.every((result) => result.ok)).toBe(true);
+    expect(seen.maxBeforeFirstAnswer).toBe(6);
     expect(seen.max).toBeLessThanOrEqual(6);
   });
 

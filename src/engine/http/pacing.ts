@@ -23,9 +23,10 @@ import { SharedGate, sleep } from "./shared-gate.js";
  *   it is left to the request's own retry, which waits as the server asks; before that it closes
  *   the gate but cuts nothing. 429s that keep coming, or headers that say the budget is spent,
  *   are a limit: gate and cut as below.
- * - **An adaptive window.** At most `window` requests are in flight. It starts at 1, so the first
- *   answer's headers are known before the rest of the run starts; then opens to the run's
- *   concurrency, spreading the first requests over one round trip (see `RateSchedule.startRamp`); halves on
+ * - **An adaptive window.** At most `window` requests are in flight. It starts at 1 (unless
+ *   `probe` is off), so the first answer's headers are known before the rest of the run starts;
+ *   then opens to the run's concurrency, spreading the first requests over one round trip (see
+ *   `RateSchedule.startRamp`); halves on
  *   a 429 (once per episode, not once per 429 in flight); and grows back by one per window's
  *   worth of answers (additive increase, as in TCP congestion control).
  *
@@ -39,6 +40,13 @@ export interface PacerOptions {
   rpm?: number;
   /** Tokens per minute to stay under (prompt estimate plus output budget of each request). */
   tpm?: number;
+  /**
+   * Send one request alone first, and open the window (spread over one round trip) only once its
+   * answer, with the server's limits in its headers, is in. False starts with the whole window:
+   * for a server that is not expected to limit this client, the probe would cost one and a half
+   * round trips of idle slots at the start of every run. @default true
+   */
+  probe?: boolean;
   /** Clock in milliseconds; injectable so unit tests need not sleep. @default performance.now */
   now?: () => number;
   /** Uniform random numbers in [0, 1) for jitter. @default Math.random */
@@ -116,12 +124,12 @@ export class Pacer {
   readonly #schedule = new RateSchedule();
   /** Consecutive 429-started backoffs without a success in between, for the exponential fallback. */
   #backoffs = 0;
-  #window = 1;
+  #window: number;
   /** Answers so far, and the moving share of 429s among them (see `SHARE_SPAN`). */
   #answers = 0;
   #share429 = 0;
   #episode = 0;
-  #probing = true;
+  #probing: boolean;
   /** FIFO of requests waiting for a rate slot: only the head sleeps, so spacing costs one timer. */
   #turn: Promise<void> = Promise.resolve();
 
@@ -131,7 +139,9 @@ export class Pacer {
     this.#now = options.now ?? (() => performance.now());
     this.#sleep = options.sleep ?? sleep;
     this.#gate = new SharedGate({ now: this.#now, random: options.random ?? Math.random, sleep: this.#sleep });
-    this.#slots = pLimit(1);
+    this.#probing = options.probe ?? true;
+    this.#window = this.#probing ? 1 : this.#maxWindow;
+    this.#slots = pLimit(this.#window);
     this.#refreshLimits();
   }
 

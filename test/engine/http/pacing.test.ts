@@ -104,6 +104,24 @@ describe("Pacer: window", () => {
     expect(run.inFlight.max).toBe(8);
   });
 
+  it("without the probe, sends the whole window at once, and still halves it when 429s keep coming", async () => {
+    const target = pacer({ concurrency: 8, probe: false });
+    expect(target.window).toBe(8);
+    // The first window is answered 429 (a limit after all): the gate closes and the window halves.
+    const run = launch(target, 40, (i) => later(10, i < 8 ? answer(429, { "retry-after-ms": "100" }) : answer(200)));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(run.sent).toEqual(Array(8).fill(0));
+    await vi.advanceTimersByTimeAsync(20);
+    expect(target.stats.rateLimited).toBe(8);
+    expect(target.stats.windowCuts).toBe(1);
+    expect(target.window).toBe(4);
+    // Nothing else left while the gate was closed (100 ms asked, plus its jitter).
+    expect(run.sent.filter((time) => time > 0 && time < 110)).toEqual([]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    await run.done;
+    expect(run.sent).toHaveLength(40);
+  });
+
   it("halves the window once for a burst of 429s, then grows it back by one per window of answers", async () => {
     const target = pacer({ concurrency: 8 });
     // Request 0 is the probe; requests 1-8 are the first full window, all answered 429.
