@@ -14,24 +14,30 @@ function manualTasks() {
 
 const ticks = () => new Promise((resolve) => setImmediate(resolve));
 
+/** The items 0 .. count - 1, counting in `pulled.count` how many were read. */
+function countingSource(count: number) {
+  const pulled = { count: 0 };
+  function* items() {
+    for (let item = 0; item < count; item++) {
+      pulled.count++;
+      yield item;
+    }
+  }
+  return { pulled, items: items() };
+}
+
 describe("runOrdered", () => {
   it("reads an item only when a task slot is free, and yields in input order", async () => {
-    let pulled = 0;
-    function* source() {
-      for (let item = 0; item < 6; item++) {
-        pulled++;
-        yield item;
-      }
-    }
+    const { pulled, items } = countingSource(6);
     const { started, finish, task } = manualTasks();
     const results: string[] = [];
     const run = (async () => {
-      for await (const result of runOrdered(source(), task, { concurrency: 2, window: 100 })) results.push(result);
+      for await (const result of runOrdered(items, task, { concurrency: 2, window: 100 })) results.push(result);
     })();
     await ticks();
     // Two running, none read ahead of them (the window would allow 100).
     expect(started).toEqual([0, 1]);
-    expect(pulled).toBe(2);
+    expect(pulled.count).toBe(2);
     finish.get(1)!("b"); // the second finishes first: a slot frees, the next item is read
     await ticks();
     expect(started).toEqual([0, 1, 2]);
@@ -45,25 +51,19 @@ describe("runOrdered", () => {
     }
     await run;
     expect(results).toEqual(["a", "b", "c", "d", "e", "f"]);
-    expect(pulled).toBe(6);
+    expect(pulled.count).toBe(6);
   });
 
   it("holds at most the window of items behind a slow first one", async () => {
-    let pulled = 0;
-    function* source() {
-      for (let item = 0; item < 50; item++) {
-        pulled++;
-        yield item;
-      }
-    }
+    const { pulled, items } = countingSource(50);
     const { finish, task } = manualTasks();
     const run = (async () => {
       const out: string[] = [];
-      for await (const result of runOrdered(source(), (item: number) => (item === 0 ? task(item) : Promise.resolve(String(item))), { concurrency: 4, window: 10 })) out.push(result);
+      for await (const result of runOrdered(items, (item: number) => (item === 0 ? task(item) : Promise.resolve(String(item))), { concurrency: 4, window: 10 })) out.push(result);
       return out;
     })();
     for (let i = 0; i < 20; i++) await ticks();
-    expect(pulled).toBe(10); // item 0 holds the output; nine done behind it, nothing more read
+    expect(pulled.count).toBe(10); // item 0 holds the output; nine done behind it, nothing more read
     finish.get(0)!("0");
     const out = await run;
     expect(out).toEqual(Array.from({ length: 50 }, (_, i) => String(i)));
