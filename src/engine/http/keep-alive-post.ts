@@ -88,19 +88,16 @@ export class KeepAlivePoster {
         method: "POST",
         headers: [...list, "content-length", String(Buffer.byteLength(body))],
       });
-      let connected = false;
       const fail = (code: string, message: string) => request.destroy(Object.assign(new Error(message), { code }));
-      let timer = setTimeout(() => (connected ? fail(TIMEOUT.headers, `No response headers within ${this.#timeout} ms`) : fail(TIMEOUT.connect, `No connection within ${this.#timeout} ms`)), this.#timeout);
+      // Connected means a socket that is done connecting (a kept-alive one always is): read when
+      // the timer fires, not tracked with a listener on every request.
+      const connected = () => request.socket?.connecting === false;
+      let timer = setTimeout(() => (connected() ? fail(TIMEOUT.headers, `No response headers within ${this.#timeout} ms`) : fail(TIMEOUT.connect, `No connection within ${this.#timeout} ms`)), this.#timeout);
       const untrack = signal ? this.#track(signal, request) : () => undefined;
       const settle = () => {
         clearTimeout(timer);
         untrack();
       };
-      request.on("socket", (socket) => {
-        // A kept-alive socket is connected already; a new one says so when it is.
-        if (!socket.connecting) connected = true;
-        else socket.once("connect", () => (connected = true));
-      });
       request.on("error", (error) => {
         settle();
         reject(error);
