@@ -114,15 +114,16 @@ export class KeepAlivePoster {
           return;
         }
         timer = setTimeout(() => fail(TIMEOUT.body, `The response body stalled for ${BODY_IDLE_MS} ms`), BODY_IDLE_MS);
-        let text = "";
-        response.setEncoding("utf8");
-        response.on("data", (chunk: string) => {
-          text += chunk;
+        // Bytes kept as they come and decoded once at the end (a reply is one chunk or a few):
+        // no string decoder per response.
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => {
+          chunks.push(chunk);
           timer.refresh();
         });
         response.on("end", () => {
           settle();
-          resolve(answer(text));
+          resolve(answer((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8")));
         });
         // A connection lost (or destroyed by the timer) mid-body.
         const lost = (error?: Error) => {

@@ -48,6 +48,17 @@ describe("KeepAlivePoster", () => {
     expect(ports[1]).toBe(ports[0]);
   });
 
+  it("decodes a character whose bytes arrive in two chunks", async () => {
+    const bytes = Buffer.from('{"name":"Zoë"}');
+    const split = bytes.indexOf(0xc3) + 1; // between the two bytes of ë
+    const { url } = await serve((_req, res) => {
+      res.write(bytes.subarray(0, split));
+      setTimeout(() => res.end(bytes.subarray(split)), 20);
+    });
+    const answer = await poster(url).post("/v1/chat/completions", {}, "{}", undefined);
+    expect(answer.text).toBe('{"name":"Zoë"}');
+  });
+
   it("does not read a redirect's body", async () => {
     const { url } = await serve((_req, res) => res.writeHead(307, { location: "/elsewhere" }).end("moved"));
     const answer = await poster(url).post("/v1/chat/completions", {}, "{}", undefined);
