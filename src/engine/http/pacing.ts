@@ -26,9 +26,9 @@ import { SharedGate, sleep } from "./shared-gate.js";
  * - **An adaptive window.** At most `window` requests are in flight. It starts at 1 (unless
  *   `probe` is off), so the first answer's headers are known before the rest of the run starts;
  *   then opens to the run's concurrency, spreading the first requests over one round trip (see
- *   `RateSchedule.startRamp`); halves on
- *   a 429 (once per episode, not once per 429 in flight); and grows back by one per window's
- *   worth of answers (additive increase, as in TCP congestion control).
+ *   `RateSchedule.startRamp`); halves on a 429 (once per episode, not once per 429 in flight);
+ *   and grows back by one per window's worth of answers (additive increase, as in TCP
+ *   congestion control).
  *
  * Transport retries follow the SDK's rules (openai.ts); every attempt, retries included, passes
  * the pacer, so retries wait at the gate too.
