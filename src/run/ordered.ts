@@ -63,22 +63,55 @@ export async function* runOrdered<T, R>(
   // collections: a third of what the scavenger copied, and most of its cost, in a 10,000-row run.
   const pending: { result: Promise<R>; settled: boolean }[] = [];
   let running = 0;
-  /** Wakes the loop when a task settles: the head may be done, and a slot is free. */
-  let wake: (() => void) | undefined;
   let firstFailure: { error: unknown } | undefined;
   let sourceFailure: { error: unknown } | undefined;
-  const onFailure = (error: unknown) => {
-    firstFailure ??= { error };
-    controller.abort(error);
-  };
-  let nextIndex = 0;
   let exhausted = false;
+  let feeding = true;
+  let nextIndex = 0;
 
-  try {
-    for (;;) {
-      // Once stopping, no new item is read or started; the ones started finish and are yielded.
-      const stopping = options.stopSignal?.aborted === true;
-      while (!stopping && !exhausted && running < options.concurrency && pending.length < window && !controller.signal.aborted) {
+  /** The feeder and the consumer each wait for a change: a task settled, a result taken, a stop. */
+  let waiters: (() => void)[] = [];
+  const changed = () => {
+    const woken = waiters;
+    waiters = [];
+    for (const wake of woken) wake();
+  };
+  const nextChange = () => new Promise<void>((resolve) => waiters.push(resolve));
+  controller.signal.addEventListener("abort", changed, { once: true });
+  options.stopSignal?.addEventListener("abort", changed, { once: true });
+  const stopping = () => options.stopSignal?.aborted === true || controller.signal.aborted;
+
+  const start = (item: T) => {
+    const entry = { settled: false } as (typeof pending)[number];
+    running++;
+    try {
+      entry.result = task(item, nextIndex++, controller.signal);
+    } catch (error) {
+      entry.result = Promise.reject(error); // a task that throws before its first await
+    }
+    const settle = () => {
+      entry.settled = true;
+      running--;
+      changed();
+    };
+    entry.result.then(settle, (error: unknown) => {
+      firstFailure ??= { error };
+      controller.abort(error);
+      settle();
+    });
+    pending.push(entry);
+  };
+
+  // The feeder reads and starts items while the consumer is away (writing the last result, or a
+  // caller's own slow loop body): work goes on up to the window whether or not results are taken.
+  // Once stopping, it reads and starts nothing more; the items started finish and are yielded.
+  const feeder = (async () => {
+    try {
+      while (!exhausted && !stopping()) {
+        if (running >= options.concurrency || pending.length >= window) {
+          await nextChange();
+          continue;
+        }
         let next: IteratorResult<T>;
         try {
           next = await iterator.next();
@@ -89,46 +122,37 @@ export async function* runOrdered<T, R>(
           exhausted = true;
           break;
         }
-        if (next.done) {
-          exhausted = true;
-          break;
-        }
-        const entry = { settled: false } as (typeof pending)[number];
-        running++;
-        try {
-          entry.result = task(next.value, nextIndex++, controller.signal);
-        } catch (error) {
-          entry.result = Promise.reject(error); // a task that throws before its first await
-        }
-        const settle = () => {
-          entry.settled = true;
-          running--;
-          wake?.();
-          wake = undefined;
-        };
-        entry.result.then(settle, (error: unknown) => {
-          onFailure(error);
-          settle();
-        });
-        pending.push(entry);
+        if (next.done) exhausted = true;
+        else if (!stopping()) start(next.value);
       }
+    } finally {
+      feeding = false;
+      changed();
+    }
+  })();
+
+  try {
+    for (;;) {
       if (firstFailure) throw firstFailure.error;
       if (controller.signal.aborted) throw abortError(options.signal);
       const head = pending[0];
-      if (!head) {
+      if (head?.settled) {
+        pending.shift();
+        changed(); // room in the window for the feeder
+        yield await head.result;
+      } else if (!head && !feeding) {
         if (sourceFailure) throw sourceFailure.error;
         return;
+      } else {
+        await nextChange();
       }
-      if (!head.settled) {
-        await new Promise<void>((resolve) => (wake = resolve));
-        continue;
-      }
-      pending.shift();
-      yield await head.result;
     }
   } finally {
     options.signal?.removeEventListener("abort", stop);
+    options.stopSignal?.removeEventListener("abort", changed);
     controller.abort();
+    // The feeder ends at its next turn; a read it has under way finishes first, as a return would wait for it.
+    await feeder;
     if (!exhausted) await iterator.return?.();
   }
 }

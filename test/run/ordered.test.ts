@@ -69,6 +69,23 @@ describe("runOrdered", () => {
     expect(out).toEqual(Array.from({ length: 50 }, (_, i) => String(i)));
   });
 
+  it("keeps starting items while the consumer is busy with a result, up to the window", async () => {
+    const { items } = countingSource(30);
+    const started: number[] = [];
+    let startedWhileBusy = 0;
+    const results: number[] = [];
+    for await (const result of runOrdered(items, async (item: number) => (started.push(item), await ticks(), item), { concurrency: 2, window: 10 })) {
+      if (result === 0) {
+        for (let i = 0; i < 20; i++) await ticks(); // a slow consumer: a database insert, say
+        startedWhileBusy = started.length;
+      }
+      results.push(result);
+    }
+    // Item 0 taken, nine done behind it, and one more started in the room it left.
+    expect(startedWhileBusy).toBe(11);
+    expect(results).toEqual(Array.from({ length: 30 }, (_, i) => i));
+  });
+
   it("after the stop signal, starts nothing new and yields the items already started", async () => {
     const stop = new AbortController();
     const { started, finish, task } = manualTasks();
