@@ -72,6 +72,28 @@ describe("KeepAlivePoster", () => {
     expect(failure).toMatchObject({ code: TIMEOUT.headers });
   });
 
+  it("fails with the connect timeout's code when no connection is had in time", async () => {
+    // Loopback cannot leave a connection attempt unanswered, so the second request is kept from
+    // connecting another way: the only connection is held by a reply whose body never ends. Its
+    // timer fires with no connected socket; Node reports the error once the connection frees up.
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const { url } = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write("{");
+      holding();
+    });
+    const client = new KeepAlivePoster(url, { connections: 1, timeout: 1000 });
+    const first = client.post("/v1/chat/completions", {}, "{}", undefined).catch((error: unknown) => error);
+    await held;
+    const second = client.post("/v1/chat/completions", {}, "{}", undefined).catch((error: unknown) => error);
+    // Set after the second's timer and longer, so it fires after it.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    server?.closeAllConnections();
+    expect(await first).toMatchObject({ code: "ECONNRESET" });
+    expect(await second).toMatchObject({ code: TIMEOUT.connect });
+  });
+
   it("fails with ECONNRESET when the connection closes mid-body", async () => {
     const { url } = await serve((_req, res) => {
       res.writeHead(200, { "content-length": "1000" });
