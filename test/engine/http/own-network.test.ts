@@ -20,13 +20,15 @@ describe("onOwnNetwork", () => {
     expect(onOwnNetwork(url)).toBe(expected);
   });
 
+  // Only parsed, never contacted; the public ones are names and addresses reserved for
+  // documentation (RFC 2606, RFC 5737, RFC 3849), which no host answers to.
   it.each([
-    ["https://api.openai.com/v1"],
-    ["https://my-gpu-box.internal/v1"], // a name is not resolved: counted as remote
-    ["http://172.32.0.1/v1"],
-    ["http://11.0.0.1/v1"],
+    ["https://api.hosted.invalid/v1"], // a name is not resolved: counted as remote
+    ["https://my-gpu-box.internal/v1"],
+    ["http://172.32.0.1/v1"], // just past 172.16.0.0/12
+    ["http://198.51.100.7/v1"],
     ["http://[2001:db8::1]/v1"],
-    ["http://[::ffff:8.8.8.8]/v1"],
+    ["http://[::ffff:203.0.113.5]/v1"],
     ["not a url"],
   ])("%s is not", (url) => {
     expect(onOwnNetwork(url)).toBe(false);
