@@ -57,10 +57,10 @@ export async function* runOrdered<T, R>(
   if (options.signal?.aborted) stop();
 
   const iterator = toAsyncIterator(source);
-  // Items are pulled only when they can start: at most `concurrency` running, so no queue. An
-  // item pulled ahead of a free slot (as pushing every item into a p-limit queue did, a window's
-  // worth at a time) would wait in memory with its task's closures and promises, surviving young
-  // collections: a third of what the scavenger copied, and most of its cost, in a 10,000-row run.
+  // Items are pulled only when they can start: at most `concurrency` running, so no queue (and
+  // no p-limit: its queue would always be empty). An item pulled ahead of a free slot (as pushing
+  // every item into a p-limit queue did, a window's worth at a time) waits in memory with its
+  // task's closures and promises, surviving young collections that must copy it.
   const pending: { result: Promise<R>; settled: boolean }[] = [];
   let running = 0;
   let firstFailure: { error: unknown } | undefined;
