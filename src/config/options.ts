@@ -60,7 +60,10 @@ export interface ExtractOptions<S extends SchemaInput = SchemaInput> {
   baseURL?: string;
   /** @default $OPENAI_API_KEY */
   apiKey?: string;
-  /** Rows in flight at once. @default 8 */
+  /**
+   * Requests in flight at once. Over HTTP, as many more rows are read and wait with their requests
+   * built, so an answer's slot is taken at once. @default 8
+   */
   concurrency?: number;
   /** Model calls per row, re-asks included. @default 3 */
   maxAttempts?: number;

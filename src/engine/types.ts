@@ -66,5 +66,13 @@ export interface ChatEngine {
   readonly model: string;
   /** HTTP engines: requests sent (retries included) and 429s, for honest summaries. */
   readonly pacing?: PacingStats;
+  /**
+   * Calls beyond the run's concurrency that may wait inside the engine for a request slot (the
+   * HTTP engine's pacer queues them). The runner starts that many rows more than the concurrency,
+   * so the next row's request is built and waiting when an answer frees a slot, rather than built
+   * after the answered row is validated and written. Undefined: the runner starts exactly
+   * `concurrency` rows (an engine that would run every call it is given at once).
+   */
+  readonly waitingCalls?: number;
   complete(request: CompletionRequest): Promise<CompletionReply>;
 }

@@ -8,7 +8,7 @@ import { groundRecord } from "../quality/grounding.js";
 import { extractRecord } from "./attempts.js";
 import type { RunContext } from "./context.js";
 import { Journal, MemoryStore, rowKey, type ResultStore } from "./journal.js";
-import { runOrdered, type RowSource } from "./ordered.js";
+import { readAheadWindow, runOrdered, type RowSource } from "./ordered.js";
 
 /**
  * The synchronous runner: rows in, one result per row out, in input order, with bounded
@@ -90,7 +90,10 @@ export async function* runExtraction<R>(
 
   try {
     yield* runOrdered(rows, processRow, {
-      concurrency: context.settings.concurrency,
+      // Rows whose calls wait in the engine (ChatEngine.waitingCalls) run here: the engine bounds
+      // the requests in flight to the concurrency. The reorder window stays the concurrency's.
+      concurrency: context.settings.concurrency + (context.engine.waitingCalls ?? 0),
+      window: readAheadWindow(context.settings.concurrency),
       signal: options.signal,
       stopSignal: options.stopSignal,
     });

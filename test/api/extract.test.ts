@@ -192,6 +192,38 @@ describe("extract() at the wire", () => {
     expect(maxInFlight).toBeGreaterThan(1);
   });
 
+  it("keeps as many rows ready as in flight: the server sees `concurrency` requests, the next ones wait built", async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let reachedTwo!: () => void;
+    const twoInFlight = new Promise<void>((resolve) => (reachedTwo = resolve));
+    server.handle(async () => {
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      if (inFlight === 2) reachedTwo();
+      await released;
+      inFlight--;
+      return jsonReply(good);
+    });
+    let pulled = 0;
+    async function* rows() {
+      for (let id = 0; id < 8; id++) {
+        pulled++;
+        yield { id };
+      }
+    }
+    const run = collect(extract(rows(), options({ concurrency: 2 })));
+    await twoInFlight;
+    await new Promise((resolve) => setImmediate(resolve));
+    // Two requests at the server, two more rows read and waiting for their slots, no more.
+    expect(pulled).toBe(4);
+    expect(inFlight).toBe(2);
+    release();
+    expect((await run).map((result) => result.ok && result.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(maxInFlight).toBe(2);
+  });
+
   it("reads async iterables lazily, never more than the window ahead of the output", async () => {
     server.handle(() => jsonReply(good));
     let pulled = 0;

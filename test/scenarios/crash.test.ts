@@ -10,9 +10,9 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { jsonReply, startChatServer, type ChatServer, type RecordedRequest, type Step, rowOf } from "../servers/chat-server.js";
+import { untilJournalHas } from "../helpers/journal-file.js";
 import { repoRoot, runCli } from "../helpers/run-cli.js";
 
 const ROWS = 32;
@@ -81,11 +81,6 @@ function readJournal(file: string): { lines: JournalLine[]; torn: string } {
   return { lines, torn };
 }
 
-/** Polls the file (no deadline: the test timeout is the limit) until it holds `count` complete lines. */
-async function untilJournalHas(file: string, count: number): Promise<void> {
-  while (!existsSync(file) || readFileSync(file, "utf8").split("\n").length - 1 < count) await sleep(5);
-}
-
 /**
  * Runs the job and kills it with SIGKILL when the `killAt`-th request arrives (1-based). The
  * first `answered` requests get normal replies; every later one is held unanswered until the
@@ -143,9 +138,9 @@ describe("kill -9, then --resume", () => {
   it("after a few rows", async () => {
     const out = await freshOut();
     const answered = 5;
-    // Each finished row frees a slot and sends the next row's request, only after writing its
-    // journal line: request number answered + CONCURRENCY proves all answered rows are journaled.
-    await killedRun(out, answered, answered + CONCURRENCY);
+    // Each answer frees a slot for the next request, which goes out before the answered row is
+    // journaled: the kill waits for the answered rows' lines (what a later kill finds written).
+    await killedRun(out, answered, answered + CONCURRENCY, () => untilJournalHas(`${out}.journal`, answered));
     const { lines, torn } = readJournal(`${out}.journal`);
     expect(torn).toBe("");
     expect(lines).toHaveLength(answered);

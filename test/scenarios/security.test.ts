@@ -11,6 +11,7 @@ import { stringify } from "csv-stringify/sync";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { preparePrompt } from "../../src/run/context.js";
 import { jsonReply, startChatServer, type ChatServer, type Step, rowOf } from "../servers/chat-server.js";
+import { untilJournalHas } from "../helpers/journal-file.js";
 import { repoRoot, runCli, readCsv } from "../helpers/run-cli.js";
 
 const fixtures = path.join(repoRoot, "test/fixtures/schemas");
@@ -52,17 +53,21 @@ describe("the API key", () => {
   /**
    * Normal replies for most rows; 500s (retried by the SDK, then failed) and a 400 whose
    * messages echo the key, in full or masked (sk-proj-****... with the last 8 kept); and a 401 echoing it
-   * for the last row, which ends the run. -c 1 keeps every row before that one in the output.
+   * for the last row, which ends the run once every row before it is in `journal` (so all of
+   * them are in the output too; at -c 2, the held 401 leaves a slot for their retries).
    */
-  function serveLeakyErrors(key: string): void {
+  function serveLeakyErrors(key: string, journal: string): void {
     const masked = `${key.slice(0, 8)}${"*".repeat(36)}${key.slice(-8)}`;
-    server.handle((request): Step => {
+    server.handle(async (request): Promise<Step> => {
       const id = Number(rowOf(request).id);
       if (id === 3) return { status: 500, error: { message: `Internal error for key ${key}` }, headers: { "retry-after": "0" } };
       if (id === 5) return { status: 400, error: { message: `Invalid request (api_key=${key}): bad 'messages'`, param: key } };
       if (id === 7) return { status: 503, error: { message: `Overloaded. Key: ${masked}` }, headers: { "retry-after": "0" } };
       if (id === 9) return { status: 500, error: { message: `Authorization: Bearer ${key}` }, headers: { "retry-after": "0" } };
-      if (id === AUTH_ROW) return { status: 401, error: { message: `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys.` } };
+      if (id === AUTH_ROW) {
+        await untilJournalHas(journal, AUTH_ROW);
+        return { status: 401, error: { message: `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys.` } };
+      }
       return jsonReply({ name: `person ${id}`, age: id });
     });
   }
@@ -72,13 +77,13 @@ describe("the API key", () => {
     ["OPENAI_API_KEY, JSONL output", "env", "out.jsonl"],
   ])("never appears in stdout, stderr, the output, the journal or any other file (%s)", async (_, via, outName) => {
     const key = fakeKey();
-    serveLeakyErrors(key);
     const input = writeFile("in.csv", `id,text\n${Array.from({ length: rows }, (_, i) => `${i},person ${i}`).join("\n")}\n`);
     const outDir = path.join(dir, "out");
     await mkdir(outDir);
     const out = path.join(outDir, outName);
+    serveLeakyErrors(key, `${out}.journal`);
     const keyArgs = via === "flag" ? ["--api-key", key] : [];
-    const run = await runCli([input, "--schema", "person", "--base-url", server.url, ...keyArgs, "-o", out, "-c", "1"], {
+    const run = await runCli([input, "--schema", "person", "--base-url", server.url, ...keyArgs, "-o", out, "-c", "2"], {
       env: { ...env, ...(via === "env" ? { OPENAI_API_KEY: key } : {}) },
     });
 

@@ -127,6 +127,8 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): OpenAIEngine {
   return {
     model,
     pacing: pacer.stats,
+    // As many rows ready as in flight: an answer frees a slot, and the next request is already built.
+    waitingCalls: options.concurrency,
     async complete(request: CompletionRequest): Promise<CompletionReply> {
       const replyFormat: ReplyFormat = request.replyFormat ?? { mode: "json_object" };
       const cost = estimateCost(request.messages, request.maxTokens, replyFormat);

@@ -1,3 +1,4 @@
+import diagnostics from "node:diagnostics_channel";
 import OpenAI from "openai";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createOpenAIEngine } from "../../../src/engine/http/openai.js";
@@ -22,7 +23,7 @@ const request: CompletionRequest = {
   maxTokens: 50,
 };
 
-function fastEngine(extra: { maxRetries?: number } = {}) {
+function fastEngine(extra: { maxRetries?: number; concurrency?: number } = {}) {
   return createOpenAIEngine({ model: "m", baseURL: server.url, apiKey: "sk-fast-path", timeout: 5000, maxRetries: 2, concurrency: 4, ...extra });
 }
 
@@ -117,5 +118,24 @@ describe("the SDK path", () => {
     await createOpenAIEngine({ model: "m", client, timeout: 5000, maxRetries: 0, concurrency: 1 }).complete(request);
     expect(calls).toBe(1);
     expect(server.requests[0]!.headers.authorization).toBe("Bearer sk-user-client");
+  });
+});
+
+describe("the fast path under a full window", () => {
+  it("hands the slot an answer frees to the waiting call, whose request starts before the answered call returns", async () => {
+    server.handle(() => jsonReply({ name: "Ada" }));
+    const started: string[] = [];
+    const onStart = ({ request: sent }: { request: { path: string } }) => started.push(sent.path);
+    diagnostics.subscribe("http.client.request.start", onStart as (message: unknown) => void);
+    try {
+      const engine = fastEngine({ concurrency: 1 });
+      const first = engine.complete(request).then(() => started.length);
+      const second = engine.complete(request);
+      // The first answer's own work (parse, validate, write) comes after the second request is on its way.
+      expect(await first).toBe(2);
+      await second;
+    } finally {
+      diagnostics.unsubscribe("http.client.request.start", onStart as (message: unknown) => void);
+    }
   });
 });
