@@ -1,5 +1,6 @@
 import type { ReplyFormat } from "../engine/types.js";
 import { buildMessages, type ChatMessage, type InputRecord } from "../core/prompt.js";
+import { formatNumber } from "../io/number-text.js";
 import { estimateCost, formatUsd } from "../models/pricing.js";
 import { isEmbeddedModel } from "../run/context.js";
 import { countTokens, isExactTokenizer, promptTokenCounter } from "../models/tokens.js";
@@ -76,9 +77,7 @@ export async function estimateRun(
   return estimate;
 }
 
-/** Made on first use, as in the CLI's progress line: loading ICU's locale data is not a cost of importing this module. */
-let integers: Intl.NumberFormat | undefined;
-const integer = (n: number) => (integers ??= new Intl.NumberFormat("en-US")).format(n);
+const integer = (n: number) => formatNumber(n);
 
 /**
  * The dry-run report: the exact messages of the first row under role headers, then the

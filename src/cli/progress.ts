@@ -2,6 +2,7 @@ import type { ResumeInfo } from "../run/journal.js";
 import type { RunTotals } from "../config/options.js";
 import type { BatchProgressEvent } from "../config/batch-options.js";
 import { estimateCost, formatUsd } from "../models/pricing.js";
+import { formatNumber } from "../io/number-text.js";
 
 /** What a progress line shows: the totals, the time spent and, when known, how far into the input. */
 export interface ProgressSnapshot extends RunTotals {
@@ -12,15 +13,8 @@ export interface ProgressSnapshot extends RunTotals {
 }
 
 const SEPARATOR = " · ";
-/** The number formats, made on first use: the first NumberFormat loads ICU's locale data (30-70 ms), which a `--quiet` run never needs. */
-let formats: { integer: Intl.NumberFormat; oneDecimal: Intl.NumberFormat } | undefined;
-const numberFormats = () =>
-  (formats ??= {
-    integer: new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 }),
-    oneDecimal: new Intl.NumberFormat("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }),
-  });
-const integer = (n: number) => numberFormats().integer.format(n);
-const oneDecimal = (n: number) => numberFormats().oneDecimal.format(n);
+const integer = (n: number) => formatNumber(n);
+const oneDecimal = (n: number) => formatNumber(n, 1);
 
 function count(n: number, singular: string, plural = `${singular}s`): string {
   return `${integer(n)} ${n === 1 ? singular : plural}`;

@@ -1,3 +1,4 @@
+import { formatNumber } from "../io/number-text.js";
 import { modelInfo, type ModelPrice } from "./catalogue.js";
 
 export type { ModelPrice } from "./catalogue.js";
@@ -31,9 +32,6 @@ export function estimateCost(
   return (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1_000_000;
 }
 
-/** Made on first use: a NumberFormat loads ICU's locale data, 50-70 ms that a run printing no cost (`--quiet`) should not pay at start. */
-let dollarsAndCents: Intl.NumberFormat | undefined;
-
 /**
  * Formats USD for people: cents from $1 up ("$12.35", "$1,234.50"); below that, two significant
  * digits past the leading zeros, so that small per-run costs stay readable ("$0.50", "$0.012",
@@ -44,7 +42,7 @@ export function formatUsd(amount: number): string {
   // Rounding to two significant digits first lets 0.0999 become "$0.10" rather than "$0.100".
   const rounded = Number(Math.abs(amount).toPrecision(2));
   if (rounded === 0) return "$0.00";
-  if (rounded >= 1) return `${sign}$${(dollarsAndCents ??= new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })).format(Math.abs(amount))}`;
+  if (rounded >= 1) return `${sign}$${formatNumber(Math.abs(amount), 2)}`;
   const decimals = Math.max(2, 1 - Math.floor(Math.log10(rounded)));
   return `${sign}$${rounded.toFixed(decimals)}`;
 }

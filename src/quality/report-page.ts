@@ -1,3 +1,4 @@
+import { formatNumber } from "../io/number-text.js";
 import { formatUsd } from "../models/pricing.js";
 import type { ReportSummary } from "./report-data.js";
 import { REPORT_SCRIPT } from "./report-script.js";
@@ -27,8 +28,6 @@ export interface ReportPage {
   rows: readonly string[];
 }
 
-const INTEGER = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
-const TWO_DECIMALS = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 /** One colour per field, far apart on the colour wheel (the golden angle), light enough to read text on. */
 export function fieldColors(count: number): string[] {
@@ -87,28 +86,28 @@ function percent(part: number, whole: number): string {
 
 function tiles({ summary, model, cost, run }: ReportPage): string {
   const { rows, ok, failed, attempts, repaired, coerced, usage } = summary;
-  const html = [tile("rows", "rows", INTEGER.format(rows)), tile("ok", "ok", INTEGER.format(ok), percent(ok, rows)), tile("failed", "failed", INTEGER.format(failed), percent(failed, rows))];
+  const html = [tile("rows", "rows", formatNumber(rows)), tile("ok", "ok", formatNumber(ok), percent(ok, rows)), tile("failed", "failed", formatNumber(failed), percent(failed, rows))];
   if (attempts.rows > 0) {
-    const spread = Object.entries(attempts.histogram).map(([calls, count]) => `${calls}: ${INTEGER.format(count)}`).join(" · ");
-    html.push(tile("attempts", "model calls per row", TWO_DECIMALS.format(attempts.total / attempts.rows), `rows by calls: ${spread}`));
+    const spread = Object.entries(attempts.histogram).map(([calls, count]) => `${calls}: ${formatNumber(count)}`).join(" · ");
+    html.push(tile("attempts", "model calls per row", formatNumber(attempts.total / attempts.rows, 2), `rows by calls: ${spread}`));
   }
-  html.push(tile("repairs", "local JSON repairs", repaired === undefined ? "not recorded" : INTEGER.format(repaired)));
-  html.push(tile("coercions", "values coerced", coerced === undefined ? "not recorded" : INTEGER.format(coerced)));
-  if (usage) html.push(tile("tokens", "tokens", INTEGER.format(usage.prompt_tokens + usage.completion_tokens), `${INTEGER.format(usage.prompt_tokens)} prompt + ${INTEGER.format(usage.completion_tokens)} completion`));
+  html.push(tile("repairs", "local JSON repairs", repaired === undefined ? "not recorded" : formatNumber(repaired)));
+  html.push(tile("coercions", "values coerced", coerced === undefined ? "not recorded" : formatNumber(coerced)));
+  if (usage) html.push(tile("tokens", "tokens", formatNumber(usage.prompt_tokens + usage.completion_tokens), `${formatNumber(usage.prompt_tokens)} prompt + ${formatNumber(usage.completion_tokens)} completion`));
   if (cost !== undefined) html.push(tile("cost", "estimated cost", `~${formatUsd(cost)}`, model));
-  if (run?.elapsedMs !== undefined) html.push(tile("time", "wall time", `${TWO_DECIMALS.format(run.elapsedMs / 1000)} s`));
+  if (run?.elapsedMs !== undefined) html.push(tile("time", "wall time", `${formatNumber(run.elapsedMs / 1000, 2)} s`));
   if (run?.transport) {
-    html.push(tile("requests", "HTTP requests", INTEGER.format(run.transport.requests), run.modelCalls === undefined ? "" : `for ${INTEGER.format(run.modelCalls)} model calls`));
-    html.push(tile("rate-limited", "answered 429", INTEGER.format(run.transport.rateLimited)));
+    html.push(tile("requests", "HTTP requests", formatNumber(run.transport.requests), run.modelCalls === undefined ? "" : `for ${formatNumber(run.modelCalls)} model calls`));
+    html.push(tile("rate-limited", "answered 429", formatNumber(run.transport.rateLimited)));
   }
-  if (run?.rowsReused) html.push(tile("reused", "reused rows", INTEGER.format(run.rowsReused), "from the journal, no call"));
+  if (run?.rowsReused) html.push(tile("reused", "reused rows", formatNumber(run.rowsReused), "from the journal, no call"));
   const missing = run ? "" : `<p class="note">Wall time, HTTP requests and 429s are known only to the run: add <code>--report</code> to the run to see them here.</p>`;
   return `<div class="tiles">${html.join("")}</div>${missing}`;
 }
 
 function bar(part: number, whole: number, kind: string): string {
   const width = whole === 0 ? 0 : (part / whole) * 100;
-  return `<td class="bar-cell"><div class="bar ${kind}"><span style="width:${width.toFixed(1)}%"></span></div><span class="pct">${percent(part, whole)}</span> <span class="count">${INTEGER.format(part)}/${INTEGER.format(whole)}</span></td>`;
+  return `<td class="bar-cell"><div class="bar ${kind}"><span style="width:${width.toFixed(1)}%"></span></div><span class="pct">${percent(part, whole)}</span> <span class="count">${formatNumber(part)}/${formatNumber(whole)}</span></td>`;
 }
 
 function fieldRows(summary: ReportSummary, colors: readonly string[], accuracy?: ReportPage["accuracy"]): string {
@@ -136,12 +135,12 @@ function failureGroups(summary: ReportSummary): string {
   return summary.failures
     .map((group) => {
       const examples = group.examples.map((example) => `<li><span class="num">row ${example.index}</span> ${escapeHtml(example.message)}</li>`).join("");
-      return `<details class="failure" open><summary><code>${escapeHtml(group.code)}</code> · ${INTEGER.format(group.count)} ${group.count === 1 ? "row" : "rows"}</summary><ul>${examples}</ul></details>`;
+      return `<details class="failure" open><summary><code>${escapeHtml(group.code)}</code> · ${formatNumber(group.count)} ${group.count === 1 ? "row" : "rows"}</summary><ul>${examples}</ul></details>`;
     })
     .join("");
 }
 
 function capNote(summary: ReportSummary): string {
   if (summary.embedded === summary.rows) return "";
-  return `<p class="note cap" id="cap-note">This page holds the first ${INTEGER.format(summary.embedded)} of ${INTEGER.format(summary.rows)} rows, so that it opens fast (at most the row limit, <code>maxRows</code>, 5,000 by default, and 32 MB of row text); the summary above counts all of them.</p>`;
+  return `<p class="note cap" id="cap-note">This page holds the first ${formatNumber(summary.embedded)} of ${formatNumber(summary.rows)} rows, so that it opens fast (at most the row limit, <code>maxRows</code>, 5,000 by default, and 32 MB of row text); the summary above counts all of them.</p>`;
 }
