@@ -90,7 +90,9 @@ async function runExample(example) {
         const report = await evaluate(out, goldRows, { key: example.key, schema: loaded.schema, tolerance: example.tolerance });
         const seconds = (summary.elapsedMs / 1000).toFixed(0);
         process.stderr.write(`${example.schema}: examples ${variant.name}, grammar ${grammar ? "on" : "off"}, ${rows} rows: ${percent(report.correct, report.compared)} in ${seconds} s\n`);
-        runs.push({ schema: example.schema, examples: variant.name, grammar, rows, summary, report });
+        // The files lived in a temporary folder, gone after the run: the results name them, not where they were.
+        const files = { input: path.basename(summary.input), output: path.basename(summary.output), journal: summary.journal && path.basename(summary.journal) };
+        runs.push({ schema: example.schema, examples: variant.name, grammar, rows, summary: { ...summary, ...files }, report });
       }
     } finally {
       await engine.close();
