@@ -55,7 +55,15 @@ export function buildExampleMessages(examples: readonly FewShotExample[]): reado
  * any quote, newline or "ignore previous instructions" in a cell stays inside a JSON string value.
  */
 export function buildMessages(systemPrompt: string, record: InputRecord, examples: readonly ChatMessage[] = []): ChatMessage[] {
-  return [{ role: "system", content: systemPrompt }, ...examples, { role: "user", content: JSON.stringify(record) }];
+  return [systemMessageOf(systemPrompt), ...examples, { role: "user", content: JSON.stringify(record) }];
+}
+
+/** The last system message made: one frozen object for every row of a run (the HTTP engine serializes it once). */
+let lastSystemMessage: ChatMessage | undefined;
+
+function systemMessageOf(systemPrompt: string): ChatMessage {
+  if (lastSystemMessage?.content !== systemPrompt) lastSystemMessage = Object.freeze({ role: "system", content: systemPrompt });
+  return lastSystemMessage;
 }
 
 const REPLY_AGAIN = "Reply again with only the corrected JSON object for the same record.";

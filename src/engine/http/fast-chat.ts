@@ -6,6 +6,7 @@ import type { CallGuard, FirstContact } from "./first-contact.js";
 import type { HeaderReader } from "./rate-limit-headers.js";
 import { retryAfterMs } from "./rate-limit-headers.js";
 import { KeepAlivePoster, TIMEOUT, type Answer } from "./keep-alive-post.js";
+import { chatBodyJson } from "./chat-body.js";
 
 // The fast path: Chat Completions over a keep-alive connection pool (keep-alive-post.ts) instead
 // of the SDK's request machinery. Measured on 2 cores against a loopback server that answers at
@@ -108,7 +109,7 @@ export function createFastChat(target: FastChatTarget, pacer: Pacer, contact: Fi
   const retryRules = () => (rules ??= target.retryRules());
 
   return async ({ body, cost, signal, guard }) => {
-    const json = JSON.stringify(body);
+    const json = chatBodyJson(body);
     for (let retriesRemaining = maxRetries; ; retriesRemaining--) {
       if (signal?.aborted) throw new APIUserAbortError();
       const retryCount = maxRetries - retriesRemaining;
