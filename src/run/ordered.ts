@@ -26,10 +26,10 @@ export interface RunOrderedOptions {
 /**
  * The default window: wide enough that one slow item holds back only the output, not the work
  * behind it; narrow enough that memory stays a few MB (finished rows are small). A row through
- * the SDK's transport retries (backoffs of 0.5 s and 1 s, three round trips) takes 2-3 s, and the
- * fast path runs up to ~1,700 rows/s on 2 cores: about 4,000 rows. At 1,024, one such row in a
- * flaky run (3% 500s, 1% drops: a few rows per 5,000) stopped every request for a second or more
- * once the rows behind it filled the window (rows/s 304-336 against 342-344 at 4,096).
+ * the SDK's transport retries (backoffs of 0.5 s and 1 s, three round trips) takes 2-3 s: 4,096
+ * rows cover that at up to ~1,500 rows/s. At 1,024, one such row in a flaky run (3% 500s, 1%
+ * drops: a few rows per 5,000) stopped every request for a second or more once the rows behind
+ * it filled the window (rows/s 304-336 against 342-344 at 4,096, C = 128, L = 300 ms).
  */
 export function readAheadWindow(concurrency: number): number {
   return Math.max(4096, concurrency * 16);
