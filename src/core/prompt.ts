@@ -58,12 +58,21 @@ export function buildMessages(systemPrompt: string, record: InputRecord, example
   return [systemMessageOf(systemPrompt), ...examples, { role: "user", content: JSON.stringify(record) }];
 }
 
-/** The last system message made: one frozen object for every row of a run (the HTTP engine serializes it once). */
-let lastSystemMessage: ChatMessage | undefined;
+/**
+ * System messages by prompt: one frozen object for every row of a run, which the HTTP engine
+ * serializes once (chatBodyJson). A few runs of a process may go on at once (one per schema);
+ * the oldest prompt is dropped past {@link SYSTEM_MESSAGES_KEPT}.
+ */
+const systemMessages = new Map<string, ChatMessage>();
+const SYSTEM_MESSAGES_KEPT = 16;
 
 function systemMessageOf(systemPrompt: string): ChatMessage {
-  if (lastSystemMessage?.content !== systemPrompt) lastSystemMessage = Object.freeze({ role: "system", content: systemPrompt });
-  return lastSystemMessage;
+  let message = systemMessages.get(systemPrompt);
+  if (!message) {
+    if (systemMessages.size >= SYSTEM_MESSAGES_KEPT) systemMessages.delete(systemMessages.keys().next().value!);
+    systemMessages.set(systemPrompt, (message = Object.freeze({ role: "system", content: systemPrompt })));
+  }
+  return message;
 }
 
 const REPLY_AGAIN = "Reply again with only the corrected JSON object for the same record.";
